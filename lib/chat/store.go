@@ -1,0 +1,83 @@
+package chat
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence chat needs; lib/store implements it on Postgres.
+// Every method that changes something does it in one transaction and returns
+// the events that transaction wrote, for the caller to publish.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	// InsertMessage stores a message (idempotent per sender and client_id) and
+	// records the sender's display name. When the client_id was used before,
+	// it returns the first message with Created false and no events. A room
+	// message from a non-member is an EFORBIDDEN error.
+	InsertMessage(ctx context.Context, sender User, m NewMessage) (SavedMessage, error)
+	// History returns up to q.Limit messages older than q.Before, newest first.
+	History(ctx context.Context, q HistoryQuery) ([]Message, error)
+	// CurrentCursor is the position before every event not yet final.
+	CurrentCursor(ctx context.Context) (Cursor, error)
+	// Poll returns final events after the cursor on channels the user may
+	// subscribe to, and the cursor to continue from.
+	Poll(ctx context.Context, userID string, after Cursor, limit int) (PollPage, error)
+	// MarkRead marks messages received by the reader as read, all or nothing:
+	// any id the reader did not receive is an EFORBIDDEN error.
+	MarkRead(ctx context.Context, readerID string, messageIDs []string) (ReadResult, error)
+	// MarkReadFrom marks everything unread the reader received from sender.
+	MarkReadFrom(ctx context.Context, readerID, senderID string) (ReadResult, error)
+	// StartTyping records a typing start unless the user started typing in
+	// that channel less than interval ago; then it returns how long to wait.
+	StartTyping(ctx context.Context, userID, channel string, interval time.Duration) (wait time.Duration, err error)
+	// IsRoomMember reports whether the user currently belongs to the room.
+	IsRoomMember(ctx context.Context, roomID, userID string) (bool, error)
+	// MarkPublished records that Pusher accepted these events.
+	MarkPublished(ctx context.Context, seqs []int64) error
+}
+
+// Publisher delivers events to subscribed clients; lib/realtime implements it
+// with Pusher. It must return once the events are accepted or ctx ends.
+type Publisher interface {
+	Publish(ctx context.Context, events []Event) error
+}
+
+// NewMessage is a message as the sender wrote it, validated.
+type NewMessage struct {
+	ClientID   string
+	ReceiverID string
+	RoomID     string
+	Body       string
+	Attachment *Attachment
+}
+
+// SavedMessage is the outcome of InsertMessage.
+type SavedMessage struct {
+	Message Message
+	Created bool
+	Events  []Event
+}
+
+// HistoryQuery selects a page of a chat (UserID with With) or a room (RoomID).
+type HistoryQuery struct {
+	UserID string
+	With   string
+	RoomID string
+	Before string
+	Limit  int
+}
+
+// PollPage is one answer of Store.Poll.
+type PollPage struct {
+	Events []Event
+	Next   Cursor
+	More   bool
+}
+
+// ReadResult is the outcome of marking messages read.
+type ReadResult struct {
+	IDs    []string
+	ReadAt time.Time
+	Events []Event
+}

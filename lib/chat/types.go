@@ -1,0 +1,121 @@
+package chat
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// User is a signed-in caller, as lib/auth reads it from the JWT.
+type User struct {
+	ID   string
+	Name string
+}
+
+// Attachment is a file the message links to; chatwire stores only its description.
+type Attachment struct {
+	URL         string `json:"url" validate:"required,url,startswith=https://,max=2048"`
+	Name        string `json:"name,omitempty" validate:"max=255"`
+	Size        int64  `json:"size,omitempty" validate:"gte=0"`
+	ContentType string `json:"content_type,omitempty" validate:"max=255"`
+}
+
+// Message is a stored chat message, in a 1:1 chat (ReceiverID) or a room (RoomID).
+type Message struct {
+	ID         string
+	ClientID   *string
+	Channel    string
+	SenderID   string
+	ReceiverID *string
+	RoomID     *string
+	Body       string
+	Attachment *Attachment
+	CreatedAt  time.Time
+	ReadAt     *time.Time
+}
+
+// MarshalJSON writes the API.md Message object; times use FormatTime, as the
+// events written by the database do.
+func (m Message) MarshalJSON() ([]byte, error) {
+	var readAt *string
+	if m.ReadAt != nil {
+		s := FormatTime(*m.ReadAt)
+		readAt = &s
+	}
+	return json.Marshal(struct {
+		ID         string      `json:"id"`
+		ClientID   *string     `json:"client_id"`
+		Channel    string      `json:"channel"`
+		SenderID   string      `json:"sender_id"`
+		ReceiverID *string     `json:"receiver_id"`
+		RoomID     *string     `json:"room_id"`
+		Body       string      `json:"body"`
+		Attachment *Attachment `json:"attachment"`
+		CreatedAt  string      `json:"created_at"`
+		ReadAt     *string     `json:"read_at"`
+	}{m.ID, m.ClientID, m.Channel, m.SenderID, m.ReceiverID, m.RoomID, m.Body, m.Attachment, FormatTime(m.CreatedAt), readAt})
+}
+
+// FormatTime is the one time format of the API: UTC with milliseconds and 'Z'.
+func FormatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// Event is one row of the event log: a fact on a channel, told to clients by
+// Pusher and by poll.
+type Event struct {
+	// Seq is the row's serial; it names the row when it is marked published.
+	Seq       int64
+	Cursor    Cursor
+	Channel   string
+	Name      string
+	Data      json.RawMessage
+	CreatedAt time.Time
+}
+
+// MarshalJSON writes the event as poll returns it.
+func (e Event) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID        string          `json:"id"`
+		Channel   string          `json:"channel"`
+		Event     string          `json:"event"`
+		Data      json.RawMessage `json:"data"`
+		CreatedAt string          `json:"created_at"`
+	}{e.Cursor.String(), e.Channel, e.Name, e.Data, FormatTime(e.CreatedAt)})
+}
+
+// Cursor is a position in the event log: the writing transaction's id, then the
+// row's serial. Poll hands out events in cursor order.
+type Cursor struct {
+	XID uint64
+	Seq int64
+}
+
+// String encodes the cursor for clients, who treat it as opaque.
+func (c Cursor) String() string {
+	return strconv.FormatUint(c.XID, 10) + "_" + strconv.FormatInt(c.Seq, 10)
+}
+
+// After reports whether c comes after d in the log.
+func (c Cursor) After(d Cursor) bool {
+	return c.XID > d.XID || c.XID == d.XID && c.Seq > d.Seq
+}
+
+// ParseCursor reads a cursor written by Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	x, q, ok := strings.Cut(s, "_")
+	if !ok {
+		return Cursor{}, fmt.Errorf("cursor %q: missing separator", s)
+	}
+	xid, err := strconv.ParseUint(x, 10, 64)
+	if err != nil {
+		return Cursor{}, fmt.Errorf("cursor %q: %w", s, err)
+	}
+	seq, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || seq < 0 {
+		return Cursor{}, fmt.Errorf("cursor %q: bad sequence", s)
+	}
+	return Cursor{XID: xid, Seq: seq}, nil
+}
