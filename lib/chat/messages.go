@@ -1,0 +1,139 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of the message contract (API.md).
+const (
+	MaxBodyChars     = 4000
+	MaxHistoryLimit  = 100
+	DefaultHistory   = 50
+	MaxClientIDChars = 64
+)
+
+// SendInput is the body of POST /api/messages/send.
+type SendInput struct {
+	To         string      `json:"to" validate:"required_without=RoomID,excluded_with=RoomID,max=150"`
+	RoomID     string      `json:"room_id" validate:"max=150"`
+	Body       string      `json:"body"`
+	ClientID   string      `json:"client_id" validate:"max=64"`
+	Attachment *Attachment `json:"attachment"`
+}
+
+// SendResult is the answer of Send.
+type SendResult struct {
+	Message Message `json:"message"`
+	// Created is false when the client_id was already used: nothing new was stored or sent.
+	Created   bool `json:"-"`
+	Published bool `json:"published"`
+}
+
+// Send stores a message and publishes its events. A Pusher failure is not an
+// error: the message is saved, Published is false and the outbox redelivers it.
+func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResult, error) {
+	in.Body = strings.TrimSpace(in.Body)
+	if err := s.check(in); err != nil {
+		return SendResult{}, err
+	}
+	if err := validateSend(sender, in); err != nil {
+		return SendResult{}, err
+	}
+	saved, err := s.store.InsertMessage(ctx, sender, NewMessage{
+		ClientID:   in.ClientID,
+		ReceiverID: in.To,
+		RoomID:     in.RoomID,
+		Body:       in.Body,
+		Attachment: in.Attachment,
+	})
+	if err != nil {
+		return SendResult{}, err
+	}
+	if !saved.Created {
+		// A retry publishes nothing new; the first attempt's events are the
+		// outbox's to redeliver if they never reached Pusher.
+		return SendResult{Message: saved.Message, Created: false, Published: true}, nil
+	}
+	return SendResult{Message: saved.Message, Created: true, Published: s.publish(ctx, saved.Events)}, nil
+}
+
+func validateSend(sender User, in SendInput) error {
+	if in.Attachment == nil && in.Body == "" {
+		return FieldError("body", "required unless an attachment is given")
+	}
+	if n := utf8.RuneCountInString(in.Body); n > MaxBodyChars {
+		return FieldError("body", "at most 4000 characters")
+	}
+	if !utf8.ValidString(in.Body) {
+		return FieldError("body", "must be valid UTF-8")
+	}
+	if in.ClientID != "" && !isClientID(in.ClientID) {
+		return FieldError("client_id", "1-64 of A-Z a-z 0-9 _ -")
+	}
+	if in.To != "" {
+		if in.To == sender.ID {
+			return FieldError("to", "cannot send a message to yourself")
+		}
+		if len(ChatChannel(sender.ID, in.To)) > MaxChannelLength {
+			return FieldError("to", "user id too long for a channel name")
+		}
+	}
+	if in.RoomID != "" && len(RoomChannel(in.RoomID)) > MaxChannelLength {
+		return FieldError("room_id", "room id too long for a channel name")
+	}
+	return nil
+}
+
+func isClientID(s string) bool {
+	if len(s) == 0 || len(s) > MaxClientIDChars {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isPlainByte(s[i]) && s[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// HistoryInput is the query of GET /api/messages/history.
+type HistoryInput struct {
+	With   string `json:"with" validate:"required_without=RoomID,excluded_with=RoomID,max=150"`
+	RoomID string `json:"room_id" validate:"max=150"`
+	Before string `json:"before" validate:"omitempty,uuid"`
+	Limit  int    `json:"limit" validate:"gte=0,lte=100"`
+}
+
+// HistoryPage is one page of history, newest first.
+type HistoryPage struct {
+	Messages []Message `json:"messages"`
+	// NextBefore continues backwards; nil on the last page.
+	NextBefore *string `json:"next_before"`
+}
+
+// History returns a page of a chat or room, newest first. Only the chat's two
+// users and the room's current members may read it.
+func (s *Service) History(ctx context.Context, user User, in HistoryInput) (HistoryPage, error) {
+	if err := s.check(in); err != nil {
+		return HistoryPage{}, err
+	}
+	if in.Limit == 0 {
+		in.Limit = DefaultHistory
+	}
+	msgs, err := s.store.History(ctx, HistoryQuery{UserID: user.ID, With: in.With, RoomID: in.RoomID, Before: in.Before, Limit: in.Limit + 1})
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	page := HistoryPage{Messages: msgs}
+	if len(msgs) > in.Limit {
+		page.Messages = msgs[:in.Limit]
+		last := page.Messages[in.Limit-1].ID
+		page.NextBefore = &last
+	}
+	if page.Messages == nil {
+		page.Messages = []Message{}
+	}
+	return page, nil
+}

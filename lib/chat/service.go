@@ -1,0 +1,138 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// Service is chatwire's domain: it checks what a user may do, stores it and
+// hands the resulting events to the Publisher.
+type Service struct {
+	store     Store
+	publisher Publisher
+	log       *slog.Logger
+	validate  *validator.Validate
+	// publishTimeout bounds the one Pusher call a request makes, so a slow
+	// Pusher delays an answer by at most this much.
+	publishTimeout time.Duration
+	typingInterval time.Duration
+}
+
+// Options tune a Service; zero values take the defaults.
+type Options struct {
+	PublishTimeout time.Duration // default 2 s
+	TypingInterval time.Duration // default 1 s: at most one typing start per user, chat and interval
+}
+
+// NewService returns the domain service. A nil publisher means realtime is
+// disabled: events are stored for poll and never pushed.
+func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options) *Service {
+	if opts.PublishTimeout <= 0 {
+		opts.PublishTimeout = 2 * time.Second
+	}
+	if opts.TypingInterval <= 0 {
+		opts.TypingInterval = time.Second
+	}
+	return &Service{
+		store:          store,
+		publisher:      publisher,
+		log:            log,
+		validate:       newValidator(),
+		publishTimeout: opts.PublishTimeout,
+		typingInterval: opts.TypingInterval,
+	}
+}
+
+// newValidator returns a validator that names fields as they are spelled in JSON.
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			return f.Name
+		}
+		return name
+	})
+	return v
+}
+
+// check runs the struct tags of in and turns failures into an EINVALID error
+// naming every offending field.
+func (s *Service) check(in any) error {
+	err := s.validate.Struct(in)
+	if err == nil {
+		return nil
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return err
+	}
+	fields := make(map[string]string, len(verrs))
+	var names []string
+	for _, fe := range verrs {
+		name := strings.SplitN(fe.Namespace(), ".", 2)[1] // drop the struct type name
+		fields[name] = describe(fe)
+		names = append(names, name)
+	}
+	return &Error{Code: EINVALID, Message: "invalid " + strings.Join(names, ", "), Fields: fields}
+}
+
+// describe turns one validator failure into words a client developer can act on.
+func describe(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required", "required_without":
+		return "required"
+	case "excluded_with":
+		return "not allowed together with " + strings.ToLower(fe.Param())
+	case "max":
+		return "at most " + fe.Param() + " characters"
+	case "min":
+		return "at least " + fe.Param() + " characters"
+	case "gte", "lte":
+		return "out of range"
+	case "url", "startswith":
+		return "must be an https URL"
+	case "uuid":
+		return "must be a UUID"
+	case "dive":
+		return "invalid element"
+	}
+	return "invalid (" + fe.Tag() + ")"
+}
+
+// publish sends events with the publish deadline. It reports whether Pusher
+// took them; on failure the events stay unpublished for the outbox sweep.
+func (s *Service) publish(ctx context.Context, events []Event) bool {
+	if len(events) == 0 {
+		return true
+	}
+	if s.publisher == nil {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, s.publishTimeout)
+	defer cancel()
+	if err := s.publisher.Publish(pctx, events); err != nil {
+		s.log.WarnContext(ctx, "publish failed; events stay in the outbox", "events", len(events), "err", err)
+		return false
+	}
+	seqs := make([]int64, 0, len(events))
+	for _, e := range events {
+		seqs = append(seqs, e.Seq)
+	}
+	if err := s.store.MarkPublished(ctx, seqs); err != nil {
+		// Harmless: the sweep republishes them and clients de-duplicate.
+		s.log.WarnContext(ctx, "mark published failed", "err", err)
+	}
+	return true
+}
+
+// Health reports whether the database answers.
+func (s *Service) Health(ctx context.Context) error {
+	return s.store.Ping(ctx)
+}

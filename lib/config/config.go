@@ -1,0 +1,194 @@
+// Package config reads chatwire's configuration from the environment.
+//
+// Errors name the variable and never echo its value: values may be secrets.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is everything chatwire reads from the environment.
+type Config struct {
+	// DatabaseURL is the Postgres URL the functions use (possibly a pooler).
+	DatabaseURL string
+	// DirectURL, when set, is used for migrations: they hold a session-level
+	// lock that transaction poolers do not keep.
+	DirectURL string
+
+	Pusher Pusher
+	Auth   Auth
+
+	// DBWebhookSecret is the bearer secret of /api/webhooks/database.
+	DBWebhookSecret string
+	// CronSecret is the bearer secret Vercel sends to /api/cron/outbox.
+	CronSecret string
+	// CORSAllowedOrigins lists the origins allowed to call the API from a
+	// browser; "*" allows any. Empty: no CORS headers.
+	CORSAllowedOrigins []string
+}
+
+// Pusher is the Pusher Channels app chatwire publishes to.
+type Pusher struct {
+	// Disabled turns realtime off: events are stored and served by poll only.
+	Disabled bool
+	AppID    string
+	Key      string
+	Secret   string
+	Cluster  string
+	// Host is host:port of a Pusher-protocol server; it overrides Cluster.
+	Host   string
+	UseTLS bool
+}
+
+// Auth says how JWTs are verified: exactly one of JWTSecret and JWKSURL is set.
+type Auth struct {
+	JWTSecret string
+	JWKSURL   string
+	Issuer    string
+	Audience  string
+}
+
+// MigrationURL is the URL migrations should use.
+func (c Config) MigrationURL() string {
+	if c.DirectURL != "" {
+		return c.DirectURL
+	}
+	return c.DatabaseURL
+}
+
+// Load reads and checks the configuration. It reports every problem at once,
+// each naming its variable.
+func Load(getenv func(string) string) (Config, error) {
+	var problems []error
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+
+	c := Config{
+		DatabaseURL:     strings.TrimSpace(getenv("DATABASE_URL")),
+		DirectURL:       strings.TrimSpace(getenv("DIRECT_URL")),
+		DBWebhookSecret: getenv("DB_WEBHOOK_SECRET"),
+		CronSecret:      getenv("CRON_SECRET"),
+	}
+	if c.DatabaseURL == "" {
+		problem("DATABASE_URL is required")
+	} else if err := checkPostgresURL(c.DatabaseURL); err != nil {
+		problem("DATABASE_URL %v", err)
+	}
+	if c.DirectURL != "" {
+		if err := checkPostgresURL(c.DirectURL); err != nil {
+			problem("DIRECT_URL %v", err)
+		}
+	}
+
+	disabled, err := parseBool(getenv("REALTIME_DISABLED"), false)
+	if err != nil {
+		problem("REALTIME_DISABLED %v", err)
+	}
+	useTLS, err := parseBool(getenv("PUSHER_USE_TLS"), true)
+	if err != nil {
+		problem("PUSHER_USE_TLS %v", err)
+	}
+	c.Pusher = Pusher{
+		Disabled: disabled,
+		AppID:    strings.TrimSpace(getenv("PUSHER_APP_ID")),
+		Key:      strings.TrimSpace(getenv("PUSHER_KEY")),
+		Secret:   getenv("PUSHER_SECRET"),
+		Cluster:  strings.TrimSpace(getenv("PUSHER_CLUSTER")),
+		Host:     strings.TrimSpace(getenv("PUSHER_HOST")),
+		UseTLS:   useTLS,
+	}
+	if !disabled {
+		for _, v := range []struct{ name, value string }{
+			{"PUSHER_APP_ID", c.Pusher.AppID}, {"PUSHER_KEY", c.Pusher.Key}, {"PUSHER_SECRET", c.Pusher.Secret},
+		} {
+			if v.value == "" {
+				problem("%s is required (or set REALTIME_DISABLED=true)", v.name)
+			}
+		}
+		if c.Pusher.AppID != "" {
+			if _, err := strconv.ParseUint(c.Pusher.AppID, 10, 64); err != nil {
+				problem("PUSHER_APP_ID must be the numeric app id")
+			}
+		}
+		if c.Pusher.Cluster == "" && c.Pusher.Host == "" {
+			problem("PUSHER_CLUSTER is required unless PUSHER_HOST is set")
+		}
+		if c.Pusher.Host != "" {
+			if _, _, err := net.SplitHostPort(c.Pusher.Host); err != nil {
+				problem("PUSHER_HOST must be host:port")
+			}
+		}
+		if !c.Pusher.UseTLS && !isLoopback(c.Pusher.Host) {
+			problem("PUSHER_USE_TLS=false is allowed only with a loopback PUSHER_HOST, so production traffic is always encrypted")
+		}
+	}
+
+	c.Auth = Auth{
+		JWTSecret: getenv("AUTH_JWT_SECRET"),
+		JWKSURL:   strings.TrimSpace(getenv("AUTH_JWKS_URL")),
+		Issuer:    strings.TrimSpace(getenv("AUTH_ISSUER")),
+		Audience:  strings.TrimSpace(getenv("AUTH_AUDIENCE")),
+	}
+	switch {
+	case c.Auth.JWTSecret == "" && c.Auth.JWKSURL == "":
+		problem("AUTH_JWT_SECRET or AUTH_JWKS_URL is required")
+	case c.Auth.JWTSecret != "" && c.Auth.JWKSURL != "":
+		problem("set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL")
+	case c.Auth.JWTSecret != "" && len(c.Auth.JWTSecret) < 32:
+		problem("AUTH_JWT_SECRET must be at least 32 characters")
+	case c.Auth.JWKSURL != "":
+		if u, err := url.Parse(c.Auth.JWKSURL); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Host))) {
+			problem("AUTH_JWKS_URL must be an https URL")
+		}
+	}
+
+	for _, origin := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		if origin = strings.TrimSpace(origin); origin != "" {
+			c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, strings.TrimSuffix(origin, "/"))
+		}
+	}
+
+	if len(problems) > 0 {
+		return Config{}, fmt.Errorf("config: %w", errors.Join(problems...))
+	}
+	return c, nil
+}
+
+func checkPostgresURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("is not a valid URL")
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return errors.New("must start with postgres:// or postgresql://")
+	}
+	return nil
+}
+
+func parseBool(s string, fallback bool) (bool, error) {
+	if strings.TrimSpace(s) == "" {
+		return fallback, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return false, errors.New("must be true or false")
+	}
+	return b, nil
+}
+
+// isLoopback reports whether host (with or without a port) names this machine.
+func isLoopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
