@@ -20,6 +20,19 @@
 //     (Config.MemberRemovedDelay) and cancelled when the same user rejoins, so a
 //     reloading browser tab does not flap its user offline.
 //
+// How errors reach clients, following Pusher's codes: an unknown app key
+// (4001) or a missing, malformed or unsupported protocol version (4008, 4006,
+// 4007) gets a pusher:error and a close with that code; an idle client that
+// does not answer the server's pusher:ping is closed with 4201; a client too
+// slow to read its queue is closed with 4100. A refused subscription (bad
+// signature, invalid channel name, missing presence channel_data, encrypted
+// channel) gets a pusher:subscription_error on that channel with
+// {"type","error","status"}, which pusher-js emits on the channel. Frame-level
+// mistakes (malformed JSON, unknown events, client events on public or
+// unsubscribed channels, frames over Pusher's 10 KB) get a pusher:error and
+// the connection stays open; rate-limited client events get code 4301.
+// Frames over 64 KB are cut by the WebSocket layer with close code 1009.
+//
 // Deliberately not supported, each refused with a clear error rather than
 // half-implemented: private-encrypted- channels (subscribing answers a
 // pusher:subscription_error; end-to-end encryption needs a master key this
