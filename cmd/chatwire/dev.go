@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+
+	"github.com/chatwire/chatwire/lib/config"
+	"github.com/chatwire/chatwire/lib/httpapi"
+	"github.com/chatwire/chatwire/lib/localpg"
+	"github.com/chatwire/chatwire/lib/store"
+)
+
+const devHelp = `
+Runs everything on one machine, with no account anywhere:
+
+  - when DATABASE_URL is unset, a private Postgres under .chatwire/postgres,
+    started with initdb/pg_ctl from a local PostgreSQL install;
+  - the schema, applied;
+  - development secrets (AUTH_JWT_SECRET, PUSHER_APP_ID, PUSHER_KEY,
+    PUSHER_SECRET, DB_WEBHOOK_SECRET, CRON_SECRET), generated once and kept in
+    .chatwire/secrets.env so tokens stay valid across restarts;
+  - the built-in Pusher-protocol server on --pusher-addr, its webhooks sent
+    to the API;
+  - every route of the API on --addr.
+
+Every variable set in the environment wins over a generated value. It prints
+the addresses, tokens for the users alice and bob and a curl line to send a
+message, then logs JSON lines to stderr. Ctrl-C stops the API, the Pusher
+server and Postgres, in that order. .chatwire/ is relative to the working
+directory. Port 0 picks a free port; the first line of output says which:
+  chatwire dev: listening app=http://127.0.0.1:PORT pusher=127.0.0.1:PORT
+`
+
+// devDir holds dev's state, relative to the working directory: git ignores
+// /.chatwire/ at the root of the repository.
+const devDir = ".chatwire"
+
+func (c *cli) dev(ctx context.Context, args []string) (err error) {
+	fs := c.flagSet("dev", devHelp)
+	addr := fs.String("addr", ":3000", "listen address of the API")
+	pusherAddr := fs.String("pusher-addr", ":6001", "listen address of the built-in Pusher-protocol server")
+	if err := c.parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	log := httpapi.NewLogger(c.stderr)
+
+	secretsFile := filepath.Join(devDir, "secrets.env")
+	secrets, err := loadDevSecrets(secretsFile)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	if strings.TrimSpace(c.getenv("AUTH_JWKS_URL")) != "" {
+		// The environment chose JWKS; a generated secret would conflict.
+		delete(secrets, "AUTH_JWT_SECRET")
+	}
+	env := devEnv{getenv: c.getenv, fallback: secrets, forced: map[string]string{
+		"PUSHER_USE_TLS": "false", // the local Pusher server speaks plain HTTP, on loopback only
+		// Placeholders until the real addresses are known, so that the
+		// variables the user set are checked before Postgres takes seconds
+		// to start.
+		"PUSHER_HOST": "127.0.0.1:6001",
+	}}
+	privatePostgres := strings.TrimSpace(c.getenv("DATABASE_URL")) == ""
+	if privatePostgres {
+		env.fallback["DATABASE_URL"] = "postgres://127.0.0.1/placeholder"
+		// Migrations must go to the private server too, not elsewhere.
+		env.forced["DIRECT_URL"] = ""
+	}
+	if _, err := config.Load(env.get); err != nil {
+		return err
+	}
+
+	// Bound first: a port in use fails at once, and the Pusher server's
+	// webhooks need the API's address.
+	appLn, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer appLn.Close() // serveHTTP closes it too; this covers early returns
+
+	addrs := listening{App: baseURL(appLn.Addr())}
+	database := "DATABASE_URL from the environment"
+	if privatePostgres {
+		pg, err := localpg.Start(ctx, localpg.Options{Dir: filepath.Join(devDir, "postgres"), Logger: log})
+		if err != nil {
+			return fmt.Errorf("dev: private Postgres (or set DATABASE_URL): %w", err)
+		}
+		defer func() {
+			if stopErr := pg.Stop(); stopErr != nil {
+				err = errors.Join(err, fmt.Errorf("dev: %w", stopErr))
+			}
+		}()
+		env.fallback["DATABASE_URL"] = pg.URL()
+		addrs.Postgres = fmt.Sprintf("127.0.0.1:%d", pg.Port())
+		// The URL has no password: the private server trusts loopback.
+		database = fmt.Sprintf("private server in %s, psql %s", pg.Dir(), pg.URL())
+	}
+
+	app, err := pusherAppFromEnv(env.get)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	pusherServer, err := startPusher(app, *pusherAddr, addrs.App+"/api/pusher/webhook", log)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer func() {
+		if closeErr := pusherServer.Close(); closeErr != nil {
+			err = errors.Join(err, fmt.Errorf("dev: %w", closeErr))
+		}
+	}()
+	addrs.Pusher = pusherServer.Addr()
+	env.forced["PUSHER_HOST"] = addrs.Pusher
+
+	cfg, err := config.Load(env.get)
+	if err != nil {
+		return err
+	}
+	if err := applySchema(ctx, cfg.MigrationURL()); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer pool.Close()
+	deps, err := httpapi.NewDeps(cfg, pool, log, httpapi.Options{})
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+
+	banner := devBanner{
+		addrs:       addrs,
+		pusher:      app,
+		database:    database,
+		secretsFile: secretsFile,
+	}
+	if banner.tokens, err = devTokens(env.get); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	banner.print(c.stdout)
+	c.announce(addrs)
+	return serveHTTP(ctx, appLn, httpapi.NewHandler(deps), log)
+}

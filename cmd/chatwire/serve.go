@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/chatwire/chatwire/lib/config"
+	"github.com/chatwire/chatwire/lib/httpapi"
+	"github.com/chatwire/chatwire/lib/store"
+)
+
+const serveHelp = `
+Serves every route of the API on one port, configured by the environment alone
+(DATABASE_URL, PUSHER_*, AUTH_*, ...; see "Configuration" in API.md): the
+deployment for a VPS, Railway or Fly.io. A missing or malformed variable stops
+it at start with an error naming the variable.
+
+Without --addr it listens on :$PORT when PORT is set (Railway and Fly.io set
+it), else on :3000. It logs JSON lines to stdout and stops gracefully on
+SIGINT or SIGTERM. Run 'chatwire migrate' first to create the schema.
+`
+
+// defaultServeAddr is the listen address when neither --addr nor PORT is set.
+const defaultServeAddr = ":3000"
+
+func (c *cli) serve(ctx context.Context, args []string) error {
+	fs := c.flagSet("serve", serveHelp)
+	addrFlag := fs.String("addr", "", `listen address (default ":$PORT" when PORT is set, else ":3000")`)
+	if err := c.parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	addr, err := serveAddr(*addrFlag, c.getenv)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(c.getenv)
+	if err != nil {
+		return err
+	}
+
+	log := httpapi.NewLogger(c.stdout)
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer pool.Close()
+	deps, err := httpapi.NewDeps(cfg, pool, log, httpapi.Options{})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	url := baseURL(ln.Addr())
+	log.Info("chatwire serve: listening", "addr", ln.Addr().String(), "url", url, "realtime", realtimeTarget(cfg.Pusher))
+	c.announce(listening{App: url})
+	return serveHTTP(ctx, ln, httpapi.NewHandler(deps), log)
+}
+
+// serveAddr is --addr when given, else :$PORT, else :3000.
+func serveAddr(flagAddr string, getenv func(string) string) (string, error) {
+	if flagAddr != "" {
+		return flagAddr, nil
+	}
+	port := strings.TrimSpace(getenv("PORT"))
+	if port == "" {
+		return defaultServeAddr, nil
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > 65535 {
+		return "", fmt.Errorf("PORT must be a TCP port number (0-65535)")
+	}
+	return ":" + port, nil
+}
+
+// realtimeTarget says where events go, for the start-up log: the cluster or
+// host, which are not secret, never the credentials.
+func realtimeTarget(p config.Pusher) string {
+	switch {
+	case p.Disabled:
+		return "disabled"
+	case p.Host != "":
+		return "pusher host " + p.Host
+	default:
+		return "pusher cluster " + p.Cluster
+	}
+}
