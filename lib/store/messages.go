@@ -1,0 +1,250 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatwire/chatwire/lib/chat"
+)
+
+// messageColumns is the select list every message query returns; messageRow
+// scans it. The attachment travels as text for every query exec mode alike.
+const messageColumns = `id::text, client_id, sender_id, receiver_id, room_id, body, attachment::text, created_at, read_at`
+
+// The sender's display name is written only when it changed, so concurrent
+// sends of one user do not queue on the same users row. For a room message it
+// is written only when the sender is a member: a refused send writes nothing.
+const upsertSenderSQL = `INSERT INTO users (id, name)
+SELECT $1::text, $2::text
+WHERE $3::text IS NULL
+   OR EXISTS (SELECT 1 FROM room_members WHERE room_id = $3::text AND user_id = $1::text)
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name
+WHERE EXCLUDED.name IS NOT NULL AND users.name IS DISTINCT FROM EXCLUDED.name`
+
+// ON CONFLICT DO NOTHING makes a repeated client_id insert nothing; when the
+// first insert is still in flight in another transaction, Postgres waits for
+// it and then does nothing, so the duplicate never errors.
+const insertChatMessageSQL = `INSERT INTO messages (client_id, sender_id, receiver_id, body, attachment)
+VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb)
+ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+RETURNING ` + messageColumns
+
+// The membership check is part of the insert, so a member who leaves
+// concurrently cannot slip a message in between a check and the write.
+const insertRoomMessageSQL = `INSERT INTO messages (client_id, sender_id, room_id, body, attachment)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::text::jsonb
+WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = $3::text AND user_id = $2::text)
+ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+RETURNING ` + messageColumns
+
+const messageByClientIDSQL = `SELECT ` + messageColumns + `
+FROM messages WHERE sender_id = $1::text AND client_id = $2::text`
+
+// InsertMessage stores a message and returns it with the events the triggers
+// wrote for it (new-message and, for a 1:1 chat, message-notification).
+//
+// It is one round trip: a pgx.Batch sent outside an explicit transaction runs
+// its statements in one implicit transaction in every query exec mode (the
+// extended-protocol modes send one Sync after the last statement; the simple
+// protocol sends the statements as one multi-statement query), so the user,
+// the message and its events commit or roll back together, and an error in one
+// statement skips the rest. Each statement takes its own READ COMMITTED
+// snapshot, which is what makes the client_id lookup at the end see a
+// duplicate committed by a concurrent sender while the insert waited for it.
+func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMessage) (chat.SavedMessage, error) {
+	if (m.ReceiverID == "") == (m.RoomID == "") {
+		return chat.SavedMessage{}, chat.Errorf(chat.EINVALID, "a message goes to exactly one of a user or a room")
+	}
+	attachment, err := attachmentArg(m.Attachment)
+	if err != nil {
+		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", err)
+	}
+	clientID, room := nullable(m.ClientID), nullable(m.RoomID)
+
+	b := &pgx.Batch{}
+	b.Queue(upsertSenderSQL, sender.ID, nullable(sender.Name), room)
+	if room == nil {
+		b.Queue(insertChatMessageSQL, clientID, sender.ID, m.ReceiverID, m.Body, attachment)
+	} else {
+		b.Queue(insertRoomMessageSQL, clientID, sender.ID, m.RoomID, m.Body, attachment)
+	}
+	b.Queue(ownEventsSQL)
+	if clientID != nil {
+		b.Queue(messageByClientIDSQL, sender.ID, m.ClientID)
+	}
+
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	saved, found, err := db.sendInsert(ctx, b, clientID != nil)
+	if err != nil {
+		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", err)
+	}
+	if found {
+		return saved, nil
+	}
+	if room == nil {
+		// Without a client_id the insert cannot do nothing.
+		return chat.SavedMessage{}, fmt.Errorf("store: insert message: nothing inserted")
+	}
+	exists, err := db.roomExists(ctx, m.RoomID)
+	if err != nil {
+		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", err)
+	}
+	if !exists {
+		return chat.SavedMessage{}, notFound("room_id", "room not found")
+	}
+	return chat.SavedMessage{}, forbidden("room_id", "not a member of this room")
+}
+
+// sendInsert sends InsertMessage's batch and reads its results in order.
+// found is false when nothing was inserted and no earlier message has the
+// client_id: a room message from a non-member.
+func (db *DB) sendInsert(ctx context.Context, b *pgx.Batch, byClientID bool) (saved chat.SavedMessage, found bool, err error) {
+	br := db.pool.SendBatch(ctx, b)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	if _, err := br.Exec(); err != nil {
+		return saved, false, fmt.Errorf("upsert sender: %w", err)
+	}
+	inserted, err := collectMessages(br.Query())
+	if err != nil {
+		return saved, false, err
+	}
+	events, err := collectEvents(br.Query())
+	if err != nil {
+		return saved, false, fmt.Errorf("read events: %w", err)
+	}
+	if len(inserted) == 1 {
+		return chat.SavedMessage{Message: inserted[0], Created: true, Events: events}, true, nil
+	}
+	if !byClientID {
+		return saved, false, nil
+	}
+	existing, err := collectMessages(br.Query())
+	if err != nil {
+		return saved, false, fmt.Errorf("find by client_id: %w", err)
+	}
+	if len(existing) == 0 {
+		return saved, false, nil
+	}
+	return chat.SavedMessage{Message: existing[0]}, true, nil
+}
+
+func (db *DB) roomExists(ctx context.Context, roomID string) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = $1::text)`, roomID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("find room: %w", err)
+	}
+	return ok, nil
+}
+
+// IsRoomMember reports whether the user currently belongs to the room.
+func (db *DB) IsRoomMember(ctx context.Context, roomID, userID string) (bool, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	var ok bool
+	err := db.pool.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = $1::text AND user_id = $2::text)`,
+		roomID, userID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("store: is room member: %w", err)
+	}
+	return ok, nil
+}
+
+// messageRow is one row of messageColumns.
+type messageRow struct {
+	id         string
+	clientID   *string
+	senderID   string
+	receiverID *string
+	roomID     *string
+	body       string
+	attachment *string
+	createdAt  time.Time
+	readAt     *time.Time
+}
+
+func (r *messageRow) dest() []any {
+	return []any{&r.id, &r.clientID, &r.senderID, &r.receiverID, &r.roomID, &r.body, &r.attachment, &r.createdAt, &r.readAt}
+}
+
+func (r *messageRow) message() (chat.Message, error) {
+	m := chat.Message{
+		ID: r.id, ClientID: r.clientID, SenderID: r.senderID, ReceiverID: r.receiverID,
+		RoomID: r.roomID, Body: r.body, CreatedAt: r.createdAt, ReadAt: r.readAt,
+	}
+	switch {
+	case r.roomID != nil:
+		m.Channel = chat.RoomChannel(*r.roomID)
+	case r.receiverID != nil:
+		m.Channel = chat.ChatChannel(r.senderID, *r.receiverID)
+	}
+	if r.attachment != nil {
+		m.Attachment = new(chat.Attachment)
+		if err := json.Unmarshal([]byte(*r.attachment), m.Attachment); err != nil {
+			return chat.Message{}, fmt.Errorf("message %s: attachment: %w", r.id, err)
+		}
+	}
+	return m, nil
+}
+
+// collectMessages reads rows of messageColumns; it takes Query's two results.
+func collectMessages(rows pgx.Rows, err error) ([]chat.Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var msgs []chat.Message
+	var r messageRow
+	for rows.Next() {
+		r = messageRow{}
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		m, err := r.message()
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}
+
+// attachmentArg encodes the attachment as JSON text (nil for none); text rather
+// than bytes because a []byte parameter would be sent as binary in exec mode.
+func attachmentArg(a *chat.Attachment) (*string, error) {
+	if a == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode attachment: %w", err)
+	}
+	s := string(b)
+	return &s, nil
+}
+
+// nullable turns "" into SQL NULL.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func forbidden(field, msg string) *chat.Error {
+	return &chat.Error{Code: chat.EFORBIDDEN, Message: msg, Fields: map[string]string{field: msg}}
+}
+
+func notFound(field, msg string) *chat.Error {
+	return &chat.Error{Code: chat.ENOTFOUND, Message: msg, Fields: map[string]string{field: msg}}
+}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatwire/chatwire/lib/dbtest"
+)
+
+// TestQueriesUseTheirIndexes checks the plans of the hot queries on a seeded,
+// analyzed database: history pages are one range scan of their index with
+// the keyset condition in the Index Cond (no Sort, no OFFSET-like scan from
+// the newest row), and poll range-scans events_log.
+func TestQueriesUseTheirIndexes(t *testing.T) {
+	pool, _ := dbtest.NewPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, sql := range []string{
+		`INSERT INTO rooms (id, name, created_by) SELECT 'r' || g, 'room', 'u0' FROM generate_series(0, 49) g`,
+		`INSERT INTO room_members (room_id, user_id) SELECT 'r' || g, 'u' || g FROM generate_series(0, 49) g`,
+		`INSERT INTO messages (sender_id, receiver_id, body, created_at)
+		 SELECT 'u' || (g % 40), 'v' || (g % 40), 'm', now() - g * interval '1 second'
+		 FROM generate_series(1, 4000) g`,
+		`INSERT INTO messages (sender_id, room_id, body, created_at)
+		 SELECT 'u' || (g % 50), CASE WHEN g % 2 = 0 THEN 'r7' ELSE 'r' || (g % 50) END, 'm', now() - g * interval '1 second'
+		 FROM generate_series(1, 20000) g`,
+		`ANALYZE`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	var chatBefore, roomBefore, xid string
+	if err := pool.QueryRow(ctx, `SELECT id::text FROM messages WHERE sender_id = 'u7' AND receiver_id = 'v7' ORDER BY created_at DESC OFFSET 30 LIMIT 1`).Scan(&chatBefore); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT id::text FROM messages WHERE room_id = 'r7' ORDER BY created_at DESC OFFSET 30 LIMIT 1`).Scan(&roomBefore); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT (max(xid)::text::numeric - 1)::text FROM events`).Scan(&xid); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		sql   string
+		args  []any
+		want  []string
+		never []string
+	}{
+		{"room page", roomPageSQL, []any{"r7", 50},
+			[]string{"Index Scan using messages_room_history"}, []string{"Sort", "Seq Scan"}},
+		{"chat page", chatPageSQL, []any{"v7", "u7", 50},
+			[]string{"Index Scan using messages_chat_history"}, []string{"Sort", "Seq Scan"}},
+		{"chat page before", chatPageBeforeSQL, []any{"v7", "u7", chatBefore, 50},
+			[]string{"Index Scan using messages_chat_history", "Index Cond: ((LEAST(sender_id, receiver_id) = ", "(ROW(created_at, id) < ROW("},
+			[]string{"Sort", "Seq Scan"}},
+		{"room page before", roomPageBeforeSQL, []any{"r7", roomBefore, 50},
+			[]string{"Index Scan using messages_room_history", "(ROW(created_at, id) < ROW("},
+			[]string{"Sort", "Seq Scan"}},
+		{"poll", pollSQL, []any{xid, int64(0), "u7", 101},
+			[]string{"Index Scan using events_log", "Index Cond: ((ROW(xid, id) > ROW("},
+			// The outer sort orders at most limit+1 rows after the Limit.
+			[]string{"Sort\n          Sort Key: ev.xid", "Seq Scan on events"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := explain(t, ctx, pool, tc.sql, tc.args...)
+			for _, w := range tc.want {
+				if !strings.Contains(plan, w) {
+					t.Errorf("plan lacks %q:\n%s", w, plan)
+				}
+			}
+			for _, n := range tc.never {
+				if strings.Contains(plan, n) {
+					t.Errorf("plan has %q:\n%s", n, plan)
+				}
+			}
+			t.Logf("%s:\n%s", tc.name, plan)
+		})
+	}
+}
+
+func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sql string, args ...any) string {
+	t.Helper()
+	rows, err := pool.Query(ctx, "EXPLAIN (COSTS OFF) "+sql, args...)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
