@@ -1,0 +1,82 @@
+// Package httpapi is chatwire's HTTP surface: the route table, the handlers,
+// JSON in and out, validation errors, and the middleware every route shares.
+// The Vercel functions in api/ and `chatwire serve` both serve these routes.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatwire/chatwire/lib/auth"
+	"github.com/chatwire/chatwire/lib/chat"
+	"github.com/chatwire/chatwire/lib/config"
+	"github.com/chatwire/chatwire/lib/realtime"
+	"github.com/chatwire/chatwire/lib/store"
+)
+
+// Deps are what the handlers need, built once per process.
+type Deps struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Chat     *chat.Service
+	Verifier *auth.Verifier
+	// Pusher is nil when realtime is disabled.
+	Pusher *realtime.Pusher
+}
+
+// Options tune NewDeps; zero values take the defaults.
+type Options struct {
+	// Transport carries Pusher and JWKS calls; nil = http.DefaultTransport.
+	Transport http.RoundTripper
+	Chat      chat.Options
+}
+
+// NewDeps wires the handlers' dependencies over an existing pool.
+func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Options) (*Deps, error) {
+	transport := opts.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	verifier, err := auth.NewVerifier(auth.Config{
+		JWTSecret:  cfg.Auth.JWTSecret,
+		JWKSURL:    cfg.Auth.JWKSURL,
+		Issuer:     cfg.Auth.Issuer,
+		Audience:   cfg.Auth.Audience,
+		HTTPClient: &http.Client{Transport: transport, Timeout: 5 * time.Second},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: auth: %w", err)
+	}
+	d := &Deps{Config: cfg, Log: log, Verifier: verifier}
+	var publisher chat.Publisher
+	if !cfg.Pusher.Disabled {
+		d.Pusher = realtime.New(cfg.Pusher, transport)
+		publisher = d.Pusher
+	}
+	d.Chat = chat.NewService(store.New(pool), publisher, log, opts.Chat)
+	return d, nil
+}
+
+// NewLogger returns the JSON logger chatwire writes to stdout or stderr.
+func NewLogger(w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// ProcessDeps builds Deps from the environment: the first call opens a lazy
+// pool (no connection until a query needs one), later calls share it.
+func processDeps(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Deps, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: database: %w", err)
+	}
+	return NewDeps(cfg, pool, log, Options{})
+}

@@ -1,0 +1,80 @@
+package realtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chatwire/chatwire/lib/chat"
+)
+
+func TestPlanSendsAMessageAndItsNotificationInOneBatch(t *testing.T) {
+	calls := plan([]chat.Event{
+		{Channel: "private-chat-a-b", Name: "new-message", Data: []byte(`{"id":"1"}`)},
+		{Channel: "private-user-b", Name: "message-notification", Data: []byte(`{"message_id":"1"}`)},
+	})
+	if got, want := len(calls), 1; got != want {
+		t.Fatalf("calls = %d, want %d", got, want)
+	}
+	if got, want := len(calls[0].batch), 2; got != want {
+		t.Fatalf("batch size = %d, want %d", got, want)
+	}
+}
+
+func TestPlanFansOneStatusChangeOutInChunksOf100Channels(t *testing.T) {
+	var events []chat.Event
+	for i := 0; i < 250; i++ {
+		events = append(events, chat.Event{Channel: fmt.Sprintf("private-user-u%d", i), Name: "user-status-change", Data: []byte(`{"user_id":"x","online":true}`)})
+	}
+	calls := plan(events)
+	if got, want := len(calls), 3; got != want {
+		t.Fatalf("calls = %d, want %d", got, want)
+	}
+	total := 0
+	for _, c := range calls {
+		if c.multi == nil {
+			t.Fatalf("call is a batch, want a multi-channel trigger")
+		}
+		if len(c.multi.channels) > MaxChannelsPerEvent {
+			t.Errorf("call has %d channels, over the limit", len(c.multi.channels))
+		}
+		total += len(c.multi.channels)
+	}
+	if got, want := total, 250; got != want {
+		t.Errorf("channels = %d, want %d", got, want)
+	}
+}
+
+func TestPlanSplitsBatchesAtTen(t *testing.T) {
+	var events []chat.Event
+	for i := 0; i < 23; i++ {
+		events = append(events, chat.Event{Channel: "private-chat-a-b", Name: "new-message", Data: []byte(fmt.Sprintf(`{"id":"%d"}`, i))})
+	}
+	calls := plan(events)
+	if got, want := len(calls), 3; got != want {
+		t.Fatalf("calls = %d, want %d", got, want)
+	}
+	if got, want := calls[0].batch[0].Data, `{"id":"0"}`; got != want {
+		t.Errorf("first event data = %v, want %v (order kept)", got, want)
+	}
+}
+
+func TestSlimKeepsSmallDataAndStubsLargeData(t *testing.T) {
+	small := []byte(`{"id":"1","body":"hi"}`)
+	if got := Slim(small); string(got) != string(small) {
+		t.Errorf("Slim(small) = %s, want unchanged", got)
+	}
+	large, _ := json.Marshal(map[string]string{"id": "1", "channel": "private-chat-a-b", "body": strings.Repeat("\u0001", 4000)})
+	slim := Slim(large)
+	if len(slim) > MaxEventDataBytes {
+		t.Fatalf("slim data is %d bytes, over the limit", len(slim))
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(slim, &fields); err != nil {
+		t.Fatalf("slim data is not JSON: %v", err)
+	}
+	if fields["id"] != "1" || fields["truncated"] != true || fields["body"] != nil {
+		t.Errorf("slim data = %s, want id kept, body dropped, truncated true", slim)
+	}
+}
