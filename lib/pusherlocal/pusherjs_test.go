@@ -1,20 +1,18 @@
 package pusherlocal_test
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pusher/pusher-http-go/v5"
+
+	"github.com/chatwire/chatwire/lib/nodetest"
 )
 
 // TestPusherJSConformance runs e2e/pusherlocal.test.mjs (node --test, the
@@ -22,19 +20,6 @@ import (
 // `npm ci --prefix e2e`; without it the test is skipped, or fails when CI is
 // set.
 func TestPusherJSConformance(t *testing.T) {
-	e2e, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	if err != nil {
-		t.Fatalf("locate e2e: %v", err)
-	}
-	node, err := exec.LookPath("node")
-	if _, statErr := os.Stat(filepath.Join(e2e, "node_modules", "pusher-js")); err != nil || statErr != nil {
-		msg := "node or e2e/node_modules/pusher-js missing; run npm ci --prefix e2e"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-
 	srv := startServer(t, nil)
 	client := apiClient(srv)
 	auth := httptest.NewServer(channelAuthEndpoint(t, client))
@@ -46,22 +31,13 @@ func TestPusherJSConformance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("split %s: %v", srv.Addr(), err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "pusherlocal.test.mjs")
-	cmd.Dir = e2e
-	cmd.Env = append(os.Environ(),
+	nodetest.Run(t, "pusherlocal.test.mjs", 50*time.Second,
 		"PUSHER_HOST="+host,
 		"PUSHER_PORT="+port,
 		"PUSHER_KEY="+testKey,
 		"AUTH_URL="+auth.URL+"/pusher/auth",
 		"CONTROL_URL="+control.URL,
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node --test failed: %v\n%s", err, out)
-	}
-	t.Logf("node --test:\n%s", out)
 }
 
 // channelAuthEndpoint signs subscriptions with pusher-http-go, as
