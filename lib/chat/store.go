@@ -35,6 +35,11 @@ type Store interface {
 	IsRoomMember(ctx context.Context, roomID, userID string) (bool, error)
 	// MarkPublished records that Pusher accepted these events.
 	MarkPublished(ctx context.Context, seqs []int64) error
+
+	RoomStore
+	PreferenceStore
+	PresenceStore
+	OutboxStore
 }
 
 // Publisher delivers events to subscribed clients; lib/realtime implements it

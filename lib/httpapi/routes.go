@@ -32,11 +32,26 @@ var (
 	Typing     = &Route{Name: "Typing", Path: "/api/typing", Methods: post(handleTyping)}
 	PusherAuth = &Route{Name: "PusherAuth", Path: "/api/pusher/auth", Methods: post(handlePusherAuth)}
 	Health     = &Route{Name: "Health", Path: "/api/health", Methods: get(handleHealth), Public: true}
+
+	Rooms = &Route{Name: "Rooms", Path: "/api/rooms", Methods: map[string]func(*Deps) http.Handler{
+		http.MethodGet: handleListRooms, http.MethodPost: handleCreateRoom}}
+	JoinRoom    = &Route{Name: "JoinRoom", Path: "/api/rooms/join", Methods: post(handleJoinRoom)}
+	LeaveRoom   = &Route{Name: "LeaveRoom", Path: "/api/rooms/leave", Methods: post(handleLeaveRoom)}
+	Preferences = &Route{Name: "Preferences", Path: "/api/notifications/preferences", Methods: map[string]func(*Deps) http.Handler{
+		http.MethodGet: handleGetPreferences, http.MethodPut: handlePutPreferences}}
+	Presence        = &Route{Name: "Presence", Path: "/api/presence", Methods: get(handlePresence)}
+	PusherWebhook   = &Route{Name: "PusherWebhook", Path: "/api/pusher/webhook", Methods: post(handlePusherWebhook), Public: true}
+	DatabaseWebhook = &Route{Name: "DatabaseWebhook", Path: "/api/webhooks/database", Methods: post(handleDatabaseWebhook), Public: true}
+	CronOutbox      = &Route{Name: "CronOutbox", Path: "/api/cron/outbox", Methods: get(handleCronOutbox), Public: true, Timeout: 25 * time.Second}
 )
 
 // Routes lists every route; the order is the order of the docs.
 func Routes() []*Route {
-	return []*Route{Send, History, Poll, Read, Typing, PusherAuth, Health}
+	return []*Route{
+		Send, History, Poll, Read, Typing, PusherAuth, Health,
+		Rooms, JoinRoom, LeaveRoom, Preferences,
+		Presence, PusherWebhook, DatabaseWebhook, CronOutbox,
+	}
 }
 
 // NewHandler serves every route on one mux: the `serve` and `dev` commands.
