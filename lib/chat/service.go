@@ -22,12 +22,14 @@ type Service struct {
 	// Pusher delays an answer by at most this much.
 	publishTimeout time.Duration
 	typingInterval time.Duration
+	outbox         OutboxOptions
 }
 
 // Options tune a Service; zero values take the defaults.
 type Options struct {
 	PublishTimeout time.Duration // default 2 s
 	TypingInterval time.Duration // default 1 s: at most one typing start per user, chat and interval
+	Outbox         OutboxOptions // redelivery (outbox.go)
 }
 
 // NewService returns the domain service. A nil publisher means realtime is
@@ -46,6 +48,7 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 		validate:       newValidator(),
 		publishTimeout: opts.PublishTimeout,
 		typingInterval: opts.TypingInterval,
+		outbox:         opts.Outbox.withDefaults(),
 	}
 }
 
@@ -129,6 +132,8 @@ func (s *Service) publish(ctx context.Context, events []Event) bool {
 		// Harmless: the sweep republishes them and clients de-duplicate.
 		s.log.WarnContext(ctx, "mark published failed", "err", err)
 	}
+	// Pusher answers: the moment to redeliver a few events that missed it.
+	s.republishStale(ctx)
 	return true
 }
 
