@@ -10,23 +10,44 @@
 -- '=' and two upper-case hex digits. lib/chat.Enc is the same function in Go; a
 -- test keeps them equal.
 CREATE FUNCTION chatwire_enc(id text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT coalesce(string_agg(
-           CASE WHEN (b BETWEEN 48 AND 57) OR (b BETWEEN 65 AND 90)
-                  OR (b BETWEEN 97 AND 122) OR b = 95
-                THEN chr(b)
-                ELSE '=' || upper(lpad(to_hex(b), 2, '0'))
-           END, '' ORDER BY i), '')
-  FROM (SELECT i, get_byte(convert_to(id, 'UTF8'), i) AS b
-        FROM generate_series(0, octet_length(convert_to(id, 'UTF8')) - 1) AS i) AS bytes
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  bytes bytea;
+  b int;
+  out text := '';
+BEGIN
+  -- Fast path: most ids are already plain. translate() works on characters,
+  -- and these are all ASCII, so the test is exact.
+  IF translate(id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_', '') = '' THEN
+    RETURN id;
+  END IF;
+  bytes := convert_to(id, 'UTF8');
+  FOR i IN 0 .. length(bytes) - 1 LOOP
+    b := get_byte(bytes, i);
+    IF (b BETWEEN 48 AND 57) OR (b BETWEEN 65 AND 90) OR (b BETWEEN 97 AND 122) OR b = 95 THEN
+      out := out || chr(b);
+    ELSE
+      out := out || '=' || upper(lpad(to_hex(b), 2, '0'));
+    END IF;
+  END LOOP;
+  RETURN out;
+END
 $$;
 
 -- The two encoded ids are ordered bytewise (collation "C"), so both users
--- compute the same channel.
+-- compute the same channel. PL/pgSQL, not SQL: the triggers call this once
+-- per row, and a plan cached per session is much cheaper than re-planning.
 CREATE FUNCTION chatwire_chat_channel(a text, b text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT 'private-chat-' || least(chatwire_enc(a) COLLATE "C", chatwire_enc(b) COLLATE "C")
-         || '-' || greatest(chatwire_enc(a) COLLATE "C", chatwire_enc(b) COLLATE "C")
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  x text := chatwire_enc(a);
+  y text := chatwire_enc(b);
+BEGIN
+  IF x COLLATE "C" <= y COLLATE "C" THEN
+    RETURN 'private-chat-' || x || '-' || y;
+  END IF;
+  RETURN 'private-chat-' || y || '-' || x;
+END
 $$;
 
 CREATE FUNCTION chatwire_room_channel(room_id text) RETURNS text

@@ -36,7 +36,7 @@ const (
 // app is chatwire's whole HTTP surface on a fresh database, publishing to a
 // local Pusher-protocol server through the real pusher-http-go.
 type app struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	pool   *pgxpool.Pool
 	pusher *pusherlocal.Server
@@ -47,7 +47,7 @@ type appOptions struct {
 	realtimeDisabled bool
 }
 
-func newApp(t *testing.T, opts ...appOptions) *app {
+func newApp(t testing.TB, opts ...appOptions) *app {
 	t.Helper()
 	var o appOptions
 	if len(opts) > 0 {
@@ -154,7 +154,7 @@ func (a *app) do(method, path, user string, body any, headers ...string) respons
 }
 
 // expect fails the test unless the answer has the status.
-func (r response) expect(t *testing.T, status int) response {
+func (r response) expect(t testing.TB, status int) response {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.raw)
@@ -178,7 +178,7 @@ func (r response) field(path ...string) any {
 // subscriber is a minimal Pusher protocol client: it connects to the local
 // server, signs subscriptions through /api/pusher/auth and collects events.
 type subscriber struct {
-	t        *testing.T
+	t        testing.TB
 	a        *app
 	user     string
 	conn     *websocket.Conn
