@@ -10,14 +10,17 @@ import (
 	"github.com/chatwire/chatwire/lib/chat"
 )
 
-// markReadSQL checks and marks in one statement, so the check and the write
-// see the same snapshot: the update runs only when every id ($3 distinct ids)
-// is a message the reader received. receiver_id never changes, so no row lock
-// is needed for the check; the UPDATE itself locks the rows it marks, and a
-// concurrent reader of the same messages waits, rechecks read_at IS NULL and
-// marks nothing twice. The statement trigger writes one message-read event.
+// markReadSQL checks and marks in one statement: the update runs only when
+// every id ($3 distinct ids) is a message the reader received. The rows are
+// locked first, in id order, so that concurrent calls over overlapping ids
+// queue instead of deadlocking; a call that waited finds read_at already set
+// (READ COMMITTED rechecks the newest row version) and marks nothing twice.
+// The statement trigger writes one message-read event per chat.
 const markReadSQL = `WITH owned AS (
-  SELECT id FROM messages WHERE id = ANY ($1::text[]::uuid[]) AND receiver_id = $2::text
+  SELECT id FROM messages
+  WHERE id = ANY ($1::text[]::uuid[]) AND receiver_id = $2::text
+  ORDER BY id
+  FOR UPDATE
 ), marked AS (
   UPDATE messages SET read_at = now()
   WHERE id IN (SELECT id FROM owned) AND read_at IS NULL
@@ -27,9 +30,14 @@ const markReadSQL = `WITH owned AS (
 SELECT (SELECT count(*) FROM owned), now(),
        coalesce((SELECT array_agg(id::text ORDER BY created_at, id) FROM marked), '{}')`
 
-const markReadFromSQL = `WITH marked AS (
-  UPDATE messages SET read_at = now()
+const markReadFromSQL = `WITH unread AS (
+  SELECT id FROM messages
   WHERE receiver_id = $1::text AND sender_id = $2::text AND room_id IS NULL AND read_at IS NULL
+  ORDER BY id
+  FOR UPDATE
+), marked AS (
+  UPDATE messages SET read_at = now()
+  WHERE id IN (SELECT id FROM unread) AND read_at IS NULL
   RETURNING id, created_at
 )
 SELECT count(*), now(), coalesce(array_agg(id::text ORDER BY created_at, id), '{}') FROM marked`

@@ -66,7 +66,7 @@ func newPool(tb testing.TB, url string, configure func(*pgxpool.Config)) *pgxpoo
 }
 
 func testContext(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	tb.Cleanup(cancel)
 	return ctx
 }
@@ -170,19 +170,23 @@ func (p *poller) poll(t testing.TB) []chat.Event {
 	return got
 }
 
+// xminPatience is how long a test waits for the cluster's oldest open
+// transaction to end: a bulk insert in another test binary may hold it.
+const xminPatience = 2 * time.Minute
+
 // pollUntil polls until cond holds on everything seen. The snapshot xmin is
 // cluster-wide, so a transaction of another test on the same server can delay
 // (never reorder) delivery: wait rather than assert on one poll.
 func (p *poller) pollUntil(t testing.TB, what string, cond func(seen []chat.Event) bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(xminPatience)
 	for {
 		p.poll(t)
 		if cond(p.seen) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("poll: %s: not seen within 30s; seen %d events", what, len(p.seen))
+			t.Fatalf("poll: %s: not seen within %v; seen %d events", what, xminPatience, len(p.seen))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
