@@ -1,4 +1,250 @@
 package chat
 
-// RoomStore is the persistence of the rooms work of issue 4; it grows with it.
-type RoomStore interface{}
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits of the rooms contract (API.md).
+const (
+	MaxRoomNameChars = 100
+	// MaxListedRooms bounds GET /api/rooms: the caller's rooms first, then
+	// public rooms, newest first within each.
+	MaxListedRooms = 200
+)
+
+// Room visibilities: anyone may join a public room; only its creator adds
+// members to a private one.
+const (
+	RoomPublic  = "public"
+	RoomPrivate = "private"
+)
+
+// RoomStore is the persistence of rooms. Each change is one transaction and
+// returns the events the triggers wrote in it, for the caller to publish.
+type RoomStore interface {
+	// CreateRoom stores a room and its creator as its first member.
+	CreateRoom(ctx context.Context, creator User, r NewRoom) (CreatedRoom, error)
+	// ListRooms returns up to limit rooms: the user's, then public ones,
+	// newest first within each, with Member set.
+	ListRooms(ctx context.Context, userID string, limit int) ([]Room, error)
+	// JoinRoom makes userID a member on behalf of actor. Anyone may join a
+	// public room themselves; only the creator may add a member to a private
+	// room or add someone else to any room (EFORBIDDEN otherwise); an unknown
+	// room is ENOTFOUND. An existing member is returned with Joined false and
+	// no events, and nothing is written.
+	JoinRoom(ctx context.Context, actor User, roomID, userID string) (Membership, error)
+	// LeaveRoom removes the user from the room. Left is false, with no events,
+	// when the user was not a member; an unknown room is ENOTFOUND.
+	LeaveRoom(ctx context.Context, roomID, userID string) (Departure, error)
+}
+
+// Room is a group conversation on channel private-room-{enc(id)}.
+type Room struct {
+	ID         string
+	Name       string
+	Visibility string
+	CreatedBy  string
+	CreatedAt  time.Time
+	// Member says whether the caller belongs to the room.
+	Member bool
+}
+
+// MarshalJSON writes the API.md Room object plus the caller's "member" flag.
+func (r Room) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID         string `json:"id"`
+		Name       string `json:"name"`
+		Visibility string `json:"visibility"`
+		CreatedBy  string `json:"created_by"`
+		CreatedAt  string `json:"created_at"`
+		Member     bool   `json:"member"`
+	}{r.ID, r.Name, r.Visibility, r.CreatedBy, FormatTime(r.CreatedAt), r.Member})
+}
+
+// Member is one user's membership of a room.
+type Member struct {
+	RoomID   string
+	UserID   string
+	JoinedAt time.Time
+}
+
+// MarshalJSON writes the API.md member object.
+func (m Member) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		RoomID   string `json:"room_id"`
+		UserID   string `json:"user_id"`
+		JoinedAt string `json:"joined_at"`
+	}{m.RoomID, m.UserID, FormatTime(m.JoinedAt)})
+}
+
+// NewRoom is a room as its creator described it, validated.
+type NewRoom struct {
+	Name       string
+	Visibility string
+}
+
+// CreatedRoom is the outcome of RoomStore.CreateRoom.
+type CreatedRoom struct {
+	Room   Room
+	Events []Event
+}
+
+// Membership is the outcome of RoomStore.JoinRoom.
+type Membership struct {
+	Member Member
+	// Joined is false when the user already was a member: nothing changed.
+	Joined bool
+	Events []Event
+}
+
+// Departure is the outcome of RoomStore.LeaveRoom.
+type Departure struct {
+	// Left is false when the user was not a member: nothing changed.
+	Left   bool
+	LeftAt time.Time
+	Events []Event
+}
+
+// CreateRoomInput is the body of POST /api/rooms.
+type CreateRoomInput struct {
+	Name       string `json:"name"`
+	Visibility string `json:"visibility"`
+}
+
+// RoomAnswer is the answer of CreateRoom.
+type RoomAnswer struct {
+	Room Room `json:"room"`
+}
+
+// RoomList is the answer of ListRooms.
+type RoomList struct {
+	Rooms []Room `json:"rooms"`
+}
+
+// JoinRoomInput is the body of POST /api/rooms/join. UserID, when set to
+// someone else, adds that user; only the room's creator may.
+type JoinRoomInput struct {
+	RoomID string `json:"room_id" validate:"required,max=150"`
+	UserID string `json:"user_id" validate:"max=150"`
+}
+
+// JoinAnswer is the answer of JoinRoom.
+type JoinAnswer struct {
+	Member Member `json:"member"`
+	// Joined is false when the user already was a member and nothing was sent.
+	Joined bool `json:"joined"`
+}
+
+// LeaveRoomInput is the body of POST /api/rooms/leave.
+type LeaveRoomInput struct {
+	RoomID string `json:"room_id" validate:"required,max=150"`
+}
+
+// LeaveAnswer is the answer of LeaveRoom.
+type LeaveAnswer struct {
+	// Left is false when the caller was not a member: nothing was sent.
+	Left   bool    `json:"left"`
+	LeftAt *string `json:"left_at,omitempty"`
+}
+
+// CreateRoom stores a room with the creator as its first member and
+// publishes the creator's user-joined.
+func (s *Service) CreateRoom(ctx context.Context, creator User, in CreateRoomInput) (RoomAnswer, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if err := validateRoom(&in); err != nil {
+		return RoomAnswer{}, err
+	}
+	created, err := s.store.CreateRoom(ctx, creator, NewRoom{Name: in.Name, Visibility: in.Visibility})
+	if err != nil {
+		return RoomAnswer{}, err
+	}
+	s.publish(ctx, created.Events)
+	return RoomAnswer{Room: created.Room}, nil
+}
+
+func validateRoom(in *CreateRoomInput) error {
+	switch n := utf8.RuneCountInString(in.Name); {
+	case !utf8.ValidString(in.Name):
+		return FieldError("name", "must be valid UTF-8")
+	case n == 0:
+		return FieldError("name", "required")
+	case n > MaxRoomNameChars:
+		return FieldError("name", "at most 100 characters")
+	}
+	switch in.Visibility {
+	case "":
+		in.Visibility = RoomPublic
+	case RoomPublic, RoomPrivate:
+	default:
+		return FieldError("visibility", "must be public or private")
+	}
+	return nil
+}
+
+// ListRooms returns the caller's rooms, then public rooms, at most
+// MaxListedRooms, each marked with whether the caller is a member.
+func (s *Service) ListRooms(ctx context.Context, user User) (RoomList, error) {
+	rooms, err := s.store.ListRooms(ctx, user.ID, MaxListedRooms)
+	if err != nil {
+		return RoomList{}, err
+	}
+	if rooms == nil {
+		rooms = []Room{}
+	}
+	return RoomList{Rooms: rooms}, nil
+}
+
+// JoinRoom makes the caller (or, for the room's creator, in.UserID) a member
+// and publishes user-joined. Joining again changes and sends nothing.
+func (s *Service) JoinRoom(ctx context.Context, user User, in JoinRoomInput) (JoinAnswer, error) {
+	if err := s.check(in); err != nil {
+		return JoinAnswer{}, err
+	}
+	if err := checkRoomID(in.RoomID); err != nil {
+		return JoinAnswer{}, err
+	}
+	target := user.ID
+	if in.UserID != "" {
+		target = in.UserID
+	}
+	m, err := s.store.JoinRoom(ctx, user, in.RoomID, target)
+	if err != nil {
+		return JoinAnswer{}, err
+	}
+	s.publish(ctx, m.Events)
+	return JoinAnswer{Member: m.Member, Joined: m.Joined}, nil
+}
+
+// LeaveRoom removes the caller from a room and publishes user-left. Leaving
+// a room one is not in is not an error, so a retried leave succeeds; it
+// answers Left false and sends nothing.
+func (s *Service) LeaveRoom(ctx context.Context, user User, in LeaveRoomInput) (LeaveAnswer, error) {
+	if err := s.check(in); err != nil {
+		return LeaveAnswer{}, err
+	}
+	if err := checkRoomID(in.RoomID); err != nil {
+		return LeaveAnswer{}, err
+	}
+	d, err := s.store.LeaveRoom(ctx, in.RoomID, user.ID)
+	if err != nil {
+		return LeaveAnswer{}, err
+	}
+	if !d.Left {
+		return LeaveAnswer{Left: false}, nil
+	}
+	s.publish(ctx, d.Events)
+	at := FormatTime(d.LeftAt)
+	return LeaveAnswer{Left: true, LeftAt: &at}, nil
+}
+
+// checkRoomID refuses ids that cannot name a Pusher channel, before any query.
+func checkRoomID(id string) error {
+	if len(RoomChannel(id)) > MaxChannelLength {
+		return FieldError("room_id", "room id too long for a channel name")
+	}
+	return nil
+}
