@@ -1,0 +1,107 @@
+package chat_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/lib/chat"
+)
+
+// fakeStore implements the parts of chat.Store these tests touch; calling
+// anything else panics on the nil embedded interface.
+type fakeStore struct {
+	chat.Store
+	staleCalls  []int // limits asked for
+	staleErr    error
+	staleEvents int // events each claim finds, at most the limit
+	changes     []chat.PresenceChange
+	unpublished int
+}
+
+func (f *fakeStore) InsertMessage(context.Context, chat.User, chat.NewMessage) (chat.SavedMessage, error) {
+	return chat.SavedMessage{Created: true, Events: []chat.Event{{Seq: 1, Channel: "private-chat-a-b", Name: "new-message", Data: []byte(`{}`)}}}, nil
+}
+
+func (f *fakeStore) MarkPublished(context.Context, []int64) error { return nil }
+
+func (f *fakeStore) ClaimStaleEvents(ctx context.Context, age time.Duration, limit int, deliver chat.DeliverFunc) (int, error) {
+	f.staleCalls = append(f.staleCalls, limit)
+	if f.staleErr != nil {
+		return 0, f.staleErr
+	}
+	n := min(f.staleEvents, limit)
+	events := make([]chat.Event, n)
+	if n > 0 {
+		if err := deliver(ctx, events); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeStore) CountUnpublished(context.Context) (int, error) { return f.unpublished, nil }
+
+func (f *fakeStore) DeleteEventsBefore(context.Context, time.Time, int) (int, error) { return 0, nil }
+
+func (f *fakeStore) ApplyPresence(_ context.Context, changes []chat.PresenceChange) (chat.PresenceApplied, error) {
+	f.changes = append(f.changes, changes...)
+	return chat.PresenceApplied{}, nil
+}
+
+type fakePublisher struct{ err error }
+
+func (p *fakePublisher) Publish(context.Context, []chat.Event) error { return p.err }
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestASuccessfulSendRedeliversAFewStaleEventsAndNeverFailsForThem(t *testing.T) {
+	store := &fakeStore{staleErr: errors.New("database hiccup")}
+	svc := chat.NewService(store, &fakePublisher{}, quietLog(), chat.Options{})
+	res, err := svc.Send(t.Context(), chat.User{ID: "a"}, chat.SendInput{To: "b", Body: "hi"})
+	if err != nil || !res.Published {
+		t.Fatalf("send = %+v, %v; want published despite the stale step failing", res, err)
+	}
+	if got, want := len(store.staleCalls), 1; got != want || store.staleCalls[0] != 20 {
+		t.Errorf("stale claims = %v, want one of 20", store.staleCalls)
+	}
+}
+
+func TestAFailedPublishSkipsTheStaleStep(t *testing.T) {
+	store := &fakeStore{}
+	svc := chat.NewService(store, &fakePublisher{err: errors.New("pusher down")}, quietLog(), chat.Options{})
+	res, err := svc.Send(t.Context(), chat.User{ID: "a"}, chat.SendInput{To: "b", Body: "hi"})
+	if err != nil || res.Published {
+		t.Fatalf("send = %+v, %v; want saved, not published", res, err)
+	}
+	if len(store.staleCalls) != 0 {
+		t.Errorf("stale claims = %v, want none while Pusher fails", store.staleCalls)
+	}
+}
+
+func TestCronRepublishesInBoundedBatches(t *testing.T) {
+	store := &fakeStore{staleEvents: 1000, unpublished: 750}
+	svc := chat.NewService(store, &fakePublisher{}, quietLog(), chat.Options{Outbox: chat.OutboxOptions{CronLimit: 250}})
+	res, err := svc.RedeliverOutbox(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Republished != 250 || res.Remaining != 750 {
+		t.Errorf("result = %+v, want 250 republished and 750 remaining", res)
+	}
+	if got, want := sprint(store.staleCalls), "[100 100 50]"; got != want {
+		t.Errorf("claims = %s, want %s", got, want)
+	}
+}
+
+func TestCronReportsPusherFailureAsUnavailable(t *testing.T) {
+	store := &fakeStore{staleEvents: 5, unpublished: 5}
+	svc := chat.NewService(store, &fakePublisher{err: errors.New("pusher down")}, quietLog(), chat.Options{})
+	_, err := svc.RedeliverOutbox(t.Context())
+	if got, want := chat.ErrorCode(err), chat.EUNAVAILABLE; got != want {
+		t.Errorf("error code = %s (%v), want %s", got, err, want)
+	}
+}
