@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,9 +12,9 @@ import (
 	"github.com/chatwire/chatwire/lib/chat"
 )
 
-// fakeStore implements the parts of chat.Store these tests touch; calling
+// outboxFakeStore implements the parts of chat.Store these tests touch; calling
 // anything else panics on the nil embedded interface.
-type fakeStore struct {
+type outboxFakeStore struct {
 	chat.Store
 	staleCalls  []int // limits asked for
 	staleErr    error
@@ -22,13 +23,13 @@ type fakeStore struct {
 	unpublished int
 }
 
-func (f *fakeStore) InsertMessage(context.Context, chat.User, chat.NewMessage) (chat.SavedMessage, error) {
+func (f *outboxFakeStore) InsertMessage(context.Context, chat.User, chat.NewMessage) (chat.SavedMessage, error) {
 	return chat.SavedMessage{Created: true, Events: []chat.Event{{Seq: 1, Channel: "private-chat-a-b", Name: "new-message", Data: []byte(`{}`)}}}, nil
 }
 
-func (f *fakeStore) MarkPublished(context.Context, []int64) error { return nil }
+func (f *outboxFakeStore) MarkPublished(context.Context, []int64) error { return nil }
 
-func (f *fakeStore) ClaimStaleEvents(ctx context.Context, age time.Duration, limit int, deliver chat.DeliverFunc) (int, error) {
+func (f *outboxFakeStore) ClaimStaleEvents(ctx context.Context, age time.Duration, limit int, deliver chat.DeliverFunc) (int, error) {
 	f.staleCalls = append(f.staleCalls, limit)
 	if f.staleErr != nil {
 		return 0, f.staleErr
@@ -43,24 +44,24 @@ func (f *fakeStore) ClaimStaleEvents(ctx context.Context, age time.Duration, lim
 	return n, nil
 }
 
-func (f *fakeStore) CountUnpublished(context.Context) (int, error) { return f.unpublished, nil }
+func (f *outboxFakeStore) CountUnpublished(context.Context) (int, error) { return f.unpublished, nil }
 
-func (f *fakeStore) DeleteEventsBefore(context.Context, time.Time, int) (int, error) { return 0, nil }
+func (f *outboxFakeStore) DeleteEventsBefore(context.Context, time.Time, int) (int, error) { return 0, nil }
 
-func (f *fakeStore) ApplyPresence(_ context.Context, changes []chat.PresenceChange) (chat.PresenceApplied, error) {
+func (f *outboxFakeStore) ApplyPresence(_ context.Context, changes []chat.PresenceChange) (chat.PresenceApplied, error) {
 	f.changes = append(f.changes, changes...)
 	return chat.PresenceApplied{}, nil
 }
 
-type fakePublisher struct{ err error }
+type outboxFakePublisher struct{ err error }
 
-func (p *fakePublisher) Publish(context.Context, []chat.Event) error { return p.err }
+func (p *outboxFakePublisher) Publish(context.Context, []chat.Event) error { return p.err }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func outboxTestLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestASuccessfulSendRedeliversAFewStaleEventsAndNeverFailsForThem(t *testing.T) {
-	store := &fakeStore{staleErr: errors.New("database hiccup")}
-	svc := chat.NewService(store, &fakePublisher{}, quietLog(), chat.Options{})
+	store := &outboxFakeStore{staleErr: errors.New("database hiccup")}
+	svc := chat.NewService(store, &outboxFakePublisher{}, outboxTestLog(), chat.Options{})
 	res, err := svc.Send(t.Context(), chat.User{ID: "a"}, chat.SendInput{To: "b", Body: "hi"})
 	if err != nil || !res.Published {
 		t.Fatalf("send = %+v, %v; want published despite the stale step failing", res, err)
@@ -71,8 +72,8 @@ func TestASuccessfulSendRedeliversAFewStaleEventsAndNeverFailsForThem(t *testing
 }
 
 func TestAFailedPublishSkipsTheStaleStep(t *testing.T) {
-	store := &fakeStore{}
-	svc := chat.NewService(store, &fakePublisher{err: errors.New("pusher down")}, quietLog(), chat.Options{})
+	store := &outboxFakeStore{}
+	svc := chat.NewService(store, &outboxFakePublisher{err: errors.New("pusher down")}, outboxTestLog(), chat.Options{})
 	res, err := svc.Send(t.Context(), chat.User{ID: "a"}, chat.SendInput{To: "b", Body: "hi"})
 	if err != nil || res.Published {
 		t.Fatalf("send = %+v, %v; want saved, not published", res, err)
@@ -83,8 +84,8 @@ func TestAFailedPublishSkipsTheStaleStep(t *testing.T) {
 }
 
 func TestCronRepublishesInBoundedBatches(t *testing.T) {
-	store := &fakeStore{staleEvents: 1000, unpublished: 750}
-	svc := chat.NewService(store, &fakePublisher{}, quietLog(), chat.Options{Outbox: chat.OutboxOptions{CronLimit: 250}})
+	store := &outboxFakeStore{staleEvents: 1000, unpublished: 750}
+	svc := chat.NewService(store, &outboxFakePublisher{}, outboxTestLog(), chat.Options{Outbox: chat.OutboxOptions{CronLimit: 250}})
 	res, err := svc.RedeliverOutbox(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -92,14 +93,14 @@ func TestCronRepublishesInBoundedBatches(t *testing.T) {
 	if res.Republished != 250 || res.Remaining != 750 {
 		t.Errorf("result = %+v, want 250 republished and 750 remaining", res)
 	}
-	if got, want := sprint(store.staleCalls), "[100 100 50]"; got != want {
+	if got, want := fmt.Sprint(store.staleCalls), "[100 100 50]"; got != want {
 		t.Errorf("claims = %s, want %s", got, want)
 	}
 }
 
 func TestCronReportsPusherFailureAsUnavailable(t *testing.T) {
-	store := &fakeStore{staleEvents: 5, unpublished: 5}
-	svc := chat.NewService(store, &fakePublisher{err: errors.New("pusher down")}, quietLog(), chat.Options{})
+	store := &outboxFakeStore{staleEvents: 5, unpublished: 5}
+	svc := chat.NewService(store, &outboxFakePublisher{err: errors.New("pusher down")}, outboxTestLog(), chat.Options{})
 	_, err := svc.RedeliverOutbox(t.Context())
 	if got, want := chat.ErrorCode(err), chat.EUNAVAILABLE; got != want {
 		t.Errorf("error code = %s (%v), want %s", got, err, want)

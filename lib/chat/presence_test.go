@@ -8,11 +8,9 @@ import (
 	"github.com/chatwire/chatwire/lib/chat"
 )
 
-func sprint(v any) string { return fmt.Sprint(v) }
-
 func TestPresenceWebhookEventsBecomeOneChangePerUser(t *testing.T) {
-	store := &fakeStore{}
-	svc := chat.NewService(store, &fakePublisher{}, quietLog(), chat.Options{})
+	store := &outboxFakeStore{}
+	svc := chat.NewService(store, &outboxFakePublisher{}, outboxTestLog(), chat.Options{})
 	at := time.UnixMilli(1_700_000_000_000)
 	_, err := svc.ApplyPresenceWebhook(t.Context(), at, []chat.WebhookEvent{
 		{Name: "channel_occupied", Channel: "presence-user-zoe"},
@@ -33,14 +31,14 @@ func TestPresenceWebhookEventsBecomeOneChangePerUser(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%s:%v", c.UserID, c.Online))
 	}
-	if got, want := sprint(got), "[auth0|1:true bob:false zoe:true]"; got != want {
+	if got, want := fmt.Sprint(got), "[auth0|1:true bob:false zoe:true]"; got != want {
 		t.Errorf("changes = %s, want %s (sorted by user id)", got, want)
 	}
 }
 
 func TestPresenceWebhookWithoutPresenceEventsTouchesNothing(t *testing.T) {
-	store := &fakeStore{}
-	svc := chat.NewService(store, &fakePublisher{}, quietLog(), chat.Options{})
+	store := &outboxFakeStore{}
+	svc := chat.NewService(store, &outboxFakePublisher{}, outboxTestLog(), chat.Options{})
 	if _, err := svc.ApplyPresenceWebhook(t.Context(), time.Now(), []chat.WebhookEvent{{Name: "channel_vacated", Channel: "private-room-r1"}}); err != nil {
 		t.Fatal(err)
 	}
