@@ -2,8 +2,8 @@ package chat_test
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -46,7 +46,9 @@ func (f *outboxFakeStore) ClaimStaleEvents(ctx context.Context, age time.Duratio
 
 func (f *outboxFakeStore) CountUnpublished(context.Context) (int, error) { return f.unpublished, nil }
 
-func (f *outboxFakeStore) DeleteEventsBefore(context.Context, time.Time, int) (int, error) { return 0, nil }
+func (f *outboxFakeStore) DeleteEventsBefore(context.Context, time.Time, int) (int, error) {
+	return 0, nil
+}
 
 func (f *outboxFakeStore) ApplyPresence(_ context.Context, changes []chat.PresenceChange) (chat.PresenceApplied, error) {
 	f.changes = append(f.changes, changes...)
