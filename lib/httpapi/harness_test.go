@@ -45,6 +45,7 @@ type app struct {
 
 type appOptions struct {
 	realtimeDisabled bool
+	corsOrigins      string // CORS_ALLOWED_ORIGINS
 }
 
 func newApp(t testing.TB, opts ...appOptions) *app {
@@ -56,8 +57,9 @@ func newApp(t testing.TB, opts ...appOptions) *app {
 	pool, dbURL := dbtest.NewPool(t)
 	a := &app{t: t, pool: pool, logs: &syncBuffer{}}
 	env := map[string]string{
-		"DATABASE_URL":    dbURL,
-		"AUTH_JWT_SECRET": jwtSecret,
+		"DATABASE_URL":         dbURL,
+		"AUTH_JWT_SECRET":      jwtSecret,
+		"CORS_ALLOWED_ORIGINS": o.corsOrigins,
 	}
 	if o.realtimeDisabled {
 		env["REALTIME_DISABLED"] = "true"

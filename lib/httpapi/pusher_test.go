@@ -85,6 +85,29 @@ func TestCORSPreflightIsAnsweredForAllowedOrigins(t *testing.T) {
 	}
 }
 
+func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
+	a := newApp(t, appOptions{corsOrigins: "https://app.example"})
+	pre := a.do("OPTIONS", "/api/messages/send", "", nil, "Origin", "https://app.example", "Access-Control-Request-Method", "POST")
+	pre.expect(t, http.StatusNoContent)
+	if got, want := pre.header.Get("Access-Control-Allow-Origin"), "https://app.example"; got != want {
+		t.Errorf("Allow-Origin = %q, want %q", got, want)
+	}
+	if got := pre.header.Get("Access-Control-Allow-Headers"); !strings.Contains(got, "Authorization") {
+		t.Errorf("Allow-Headers = %q, want Authorization allowed", got)
+	}
+	if got := pre.header.Get("Access-Control-Allow-Methods"); !strings.Contains(got, "POST") {
+		t.Errorf("Allow-Methods = %q, want POST", got)
+	}
+	res := a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "hi"}, "Origin", "https://app.example").expect(t, http.StatusCreated)
+	if got := res.header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
+		t.Errorf("actual request: Allow-Origin = %q", got)
+	}
+	other := a.do("OPTIONS", "/api/messages/send", "", nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+	if got := other.header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("Allow-Origin = %q for an origin not configured", got)
+	}
+}
+
 func TestLogsNeverContainTokensOrSecrets(t *testing.T) {
 	a := newApp(t)
 	a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "hi"}).expect(t, http.StatusCreated)
