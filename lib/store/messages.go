@@ -15,13 +15,17 @@ import (
 // scans it. The attachment travels as text for every query exec mode alike.
 const messageColumns = `id::text, client_id, sender_id, receiver_id, room_id, body, attachment::text, created_at, read_at`
 
-// The sender's display name is written only when it changed, so concurrent
-// sends of one user do not queue on the same users row. For a room message it
-// is written only when the sender is a member: a refused send writes nothing.
+// upsertSenderSQL records the sender's display name. When it is already
+// recorded (the usual case) the SELECT yields no row and nothing is written or
+// locked: ON CONFLICT DO UPDATE would lock the users row even when its WHERE
+// skips the update, queueing every concurrent send of the same user behind
+// one another until commit. For a room message it writes only when the sender
+// is a member, so a refused send writes nothing.
 const upsertSenderSQL = `INSERT INTO users (id, name)
 SELECT $1::text, $2::text
-WHERE $3::text IS NULL
-   OR EXISTS (SELECT 1 FROM room_members WHERE room_id = $3::text AND user_id = $1::text)
+WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = $1::text AND ($2::text IS NULL OR name = $2::text))
+  AND ($3::text IS NULL
+       OR EXISTS (SELECT 1 FROM room_members WHERE room_id = $3::text AND user_id = $1::text))
 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name
 WHERE EXCLUDED.name IS NOT NULL AND users.name IS DISTINCT FROM EXCLUDED.name`
 

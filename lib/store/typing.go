@@ -11,7 +11,9 @@ import (
 // every function instance shares the throttle. The upsert's DO UPDATE ... WHERE
 // makes the check and the write atomic under concurrent starts. When it did not
 // write, the remaining wait comes from the row as this statement's snapshot saw
-// it (NULL if a concurrent first start is not visible yet).
+// it (NULL if a concurrent first start is not visible yet), measured against
+// the clock rather than now(): a start that committed after this statement's
+// transaction began has a later now() than ours.
 const startTypingSQL = `WITH started AS (
   INSERT INTO typing_throttle AS t (user_id, channel, last_start_at)
   VALUES ($1::text, $2::text, now())
@@ -20,7 +22,7 @@ const startTypingSQL = `WITH started AS (
   RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM started),
-       (SELECT (extract(epoch FROM t.last_start_at + $3::bigint * interval '1 microsecond' - now()) * 1000000)::bigint
+       (SELECT (extract(epoch FROM t.last_start_at + $3::bigint * interval '1 microsecond' - clock_timestamp()) * 1000000)::bigint
         FROM typing_throttle t WHERE t.user_id = $1::text AND t.channel = $2::text)`
 
 // StartTyping records a typing start of the user in channel unless the user
@@ -43,6 +45,7 @@ func (db *DB) StartTyping(ctx context.Context, userID, channel string, interval 
 	if waitUS != nil {
 		wait = time.Duration(*waitUS) * time.Microsecond
 	}
-	// Refused means "wait": never answer a zero or negative wait.
-	return max(wait, time.Millisecond), nil
+	// Refused means "wait": never answer a zero or negative wait, nor one
+	// beyond the interval.
+	return min(max(wait, time.Millisecond), interval), nil
 }
