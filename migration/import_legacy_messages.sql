@@ -27,7 +27,7 @@
 --     read in the legacy table since then gets its read_at (never the reverse).
 --   * One transaction: it imports everything or nothing.
 --   * Quiet: chatwire.importing = 'on' makes the message triggers (schema
---     002_import.sql) skip new-message, message-notification and message-read
+--     001_init.sql) skip new-message, message-notification and message-read
 --     events, so years of history are not pushed to anyone. They still fill
 --     contacts, which presence needs.
 --   * Rows without a sender, a receiver or a created_at cannot be messages of a

@@ -6,18 +6,13 @@ import (
 	"context"
 	"crypto/md5"
 	"fmt"
-	"io/fs"
 	"os"
-	"regexp"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/chatwire/chatwire/lib/dbtest"
-	"github.com/chatwire/chatwire/schema"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -197,59 +192,6 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	}
 	if got, want := eventCount(t, conn), before; got != want {
 		t.Errorf("events = %d, want %d", got, want)
-	}
-}
-
-// TestImportTriggersAreTheLatestOnesPlusTheGuard keeps the import migration
-// honest: its trigger functions must be the latest earlier definitions with
-// only the chatwire.importing guard added, so it never reverts a change made
-// to them by another migration.
-func TestImportTriggersAreTheLatestOnesPlusTheGuard(t *testing.T) {
-	files, err := fs.Glob(schema.FS, "*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(files)
-	importFile := -1
-	for i, f := range files {
-		if strings.HasSuffix(f, "_import.sql") {
-			importFile = i
-		}
-	}
-	if importFile < 0 {
-		t.Fatalf("no *_import.sql among the migrations %v", files)
-	}
-	text := func(name string) string {
-		b, err := fs.ReadFile(schema.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	// The guard: its comment lines, the IF and the blank line after it.
-	guard := regexp.MustCompile(`(?:  --[^\n]*\n)*  IF current_setting\('chatwire\.importing', true\) = 'on' THEN\n    RETURN NULL;\n  END IF;\n\n`)
-	for _, fn := range []string{"chatwire_messages_inserted", "chatwire_messages_read"} {
-		def := regexp.MustCompile(`(?s)CREATE (?:OR REPLACE )?FUNCTION ` + fn + `\(\).*?\n\$\$;`)
-		var previous string
-		for _, f := range files[:importFile] {
-			if all := def.FindAllString(text(f), -1); len(all) > 0 {
-				previous = all[len(all)-1]
-			}
-		}
-		imported := def.FindString(text(files[importFile]))
-		if previous == "" || imported == "" {
-			t.Fatalf("%s: defined before %s: %t, in it: %t", fn, files[importFile], previous != "", imported != "")
-		}
-		if got, want := len(guard.FindAllString(imported, -1)), 1; got != want {
-			t.Errorf("%s in %s: %d importing guards, want %d", fn, files[importFile], got, want)
-		}
-		normalize := func(s string) string {
-			return strings.Replace(s, "CREATE OR REPLACE FUNCTION", "CREATE FUNCTION", 1)
-		}
-		if got, want := normalize(guard.ReplaceAllString(imported, "")), normalize(previous); got != want {
-			t.Errorf("%s in %s differs from its previous definition by more than the guard:\n--- got\n%s\n--- want\n%s",
-				fn, files[importFile], got, want)
-		}
 	}
 }
 

@@ -155,6 +155,16 @@ CREATE UNLOGGED TABLE typing_throttle (
   PRIMARY KEY (user_id, channel)
 );
 
+-- Imports stay quiet: importing years of messages from a legacy table
+-- (migration/import_legacy_messages.sql) must not write a new-message event and
+-- a message-notification for every old row. An import runs
+--   SET LOCAL chatwire.importing = 'on';
+-- in its transaction and the message triggers return early when they see it
+-- (contacts is still filled: presence needs old conversations too). SET LOCAL
+-- ends with the transaction, so no pooled connection stays in import mode.
+-- current_setting(..., true) is NULL when never set and '' after a SET LOCAL
+-- ended; only 'on' means importing.
+
 -- Events for new messages: new-message on the chat or room channel and, for 1:1
 -- messages, message-notification to the receiver unless they opted out.
 CREATE FUNCTION chatwire_messages_inserted() RETURNS trigger
@@ -166,6 +176,13 @@ BEGIN
   CROSS JOIN LATERAL (VALUES (m.sender_id, m.receiver_id), (m.receiver_id, m.sender_id)) AS pair (u, c)
   WHERE m.receiver_id IS NOT NULL AND m.sender_id <> m.receiver_id
   ON CONFLICT DO NOTHING;
+
+  -- An import writes history, not news: no new-message or message-notification
+  -- events (and so no pushes) for it. contacts above is still filled, because
+  -- presence needs it for old conversations as much as for new ones.
+  IF current_setting('chatwire.importing', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
 
   INSERT INTO events (channel, event, data, recipients, dedupe_key)
   SELECT ch.channel, 'new-message',
@@ -213,6 +230,11 @@ CREATE TRIGGER messages_inserted AFTER INSERT ON messages
 CREATE FUNCTION chatwire_messages_read() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  -- An import that marks old messages read tells no one.
+  IF current_setting('chatwire.importing', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
+
   INSERT INTO events (channel, event, data, recipients)
   SELECT chatwire_chat_channel(n.sender_id, n.receiver_id), 'message-read',
          jsonb_build_object('message_ids', jsonb_agg(n.id ORDER BY n.created_at, n.id),
