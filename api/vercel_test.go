@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -8,11 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/httpapi"
@@ -300,4 +303,54 @@ func routeVariableNames(t *testing.T) map[string]string {
 		return true
 	})
 	return paths
+}
+
+// TestVercelJSONCoversEveryFunctionOnce checks vercel.json: each function
+// file matches exactly one "functions" pattern (so which limits apply is never
+// a question of Vercel's precedence), every function gets a maxDuration above
+// its handler's deadline, and every cron path is a route.
+func TestVercelJSONCoversEveryFunctionOnce(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "vercel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Functions map[string]struct {
+			MaxDuration int `json:"maxDuration"`
+		} `json:"functions"`
+		Crons []struct {
+			Path string `json:"path"`
+		} `json:"crons"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("vercel.json: %v", err)
+	}
+	routes := map[string]*httpapi.Route{}
+	for _, r := range httpapi.Routes() {
+		routes[r.Path] = r
+	}
+	for _, f := range analyse(t) {
+		var matched []string
+		for pattern := range cfg.Functions {
+			if ok, _ := path.Match(pattern, f.file); ok {
+				matched = append(matched, pattern)
+			}
+		}
+		if len(matched) != 1 {
+			t.Errorf("%s matches %d patterns of vercel.json %v, want exactly 1", f.file, len(matched), matched)
+			continue
+		}
+		deadline := httpapi.DefaultTimeout
+		if r := routes[f.path]; r != nil && r.Timeout > 0 {
+			deadline = r.Timeout
+		}
+		if limit := time.Duration(cfg.Functions[matched[0]].MaxDuration) * time.Second; limit <= deadline {
+			t.Errorf("%s: maxDuration %v is not above the handler's deadline %v", f.file, limit, deadline)
+		}
+	}
+	for _, c := range cfg.Crons {
+		if routes[c.Path] == nil {
+			t.Errorf("cron path %s is not a route", c.Path)
+		}
+	}
 }
