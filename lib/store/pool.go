@@ -36,6 +36,8 @@ const (
 type DB struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
+	// pollScanBudget bounds the log rows one Poll reads.
+	pollScanBudget int
 }
 
 var _ chat.Store = (*DB)(nil)
@@ -43,7 +45,7 @@ var _ chat.Store = (*DB)(nil)
 // New returns a store on pool; every query runs with DefaultQueryTimeout (or
 // the caller's earlier deadline).
 func New(pool *pgxpool.Pool) *DB {
-	return &DB{pool: pool, timeout: DefaultQueryTimeout}
+	return &DB{pool: pool, timeout: DefaultQueryTimeout, pollScanBudget: defaultPollScanBudget}
 }
 
 // Open creates a pool suited to serverless functions. It does not connect:
