@@ -25,7 +25,8 @@ Runs everything on one machine, with no account anywhere:
     .chatwire/secrets.env so tokens stay valid across restarts;
   - the built-in Pusher-protocol server on --pusher-addr, its webhooks sent
     to the API;
-  - every route of the API on --addr.
+  - every route of the API on --addr, and a demo chat at / built on
+    @chatwire/client: pick a user in two windows and chat.
 
 Every variable set in the environment wins over a generated value. It prints
 the addresses, tokens for the users alice and bob and a curl line to send a
@@ -104,7 +105,7 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	pusherServer, err := startPusher(app, *pusherAddr, addrs.App+"/api/pusher/webhook", log)
+	pusherServer, err := startDevPusher(app, *pusherAddr, addrs.App+"/api/pusher/webhook", log)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -143,6 +144,7 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("dev: %w", err)
 	}
 	banner.print(c.stdout)
+	fmt.Fprintf(c.stdout, "Demo chat: %s/\n", addrs.App)
 	c.announce(addrs)
-	return serveHTTP(ctx, appLn, httpapi.NewHandler(deps), log)
+	return serveHTTP(ctx, appLn, withDemo(httpapi.NewHandler(deps), env.get, pusherServer, app.Key, log), log)
 }

@@ -1,0 +1,1 @@
+console.log("chatwire demo: placeholder until @chatwire/client lands");
