@@ -41,6 +41,9 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 	if err := validateSend(sender, in); err != nil {
 		return SendResult{}, err
 	}
+	if err := s.checkSendRate(ctx, sender); err != nil {
+		return SendResult{}, err
+	}
 	saved, err := s.store.InsertMessage(ctx, sender, NewMessage{
 		ClientID:   in.ClientID,
 		ReceiverID: in.To,

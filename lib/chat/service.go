@@ -23,6 +23,7 @@ type Service struct {
 	publishTimeout time.Duration
 	typingInterval time.Duration
 	outbox         OutboxOptions
+	sendRateLimit  RateLimit
 }
 
 // Options tune a Service; zero values take the defaults.
@@ -30,6 +31,7 @@ type Options struct {
 	PublishTimeout time.Duration // default 2 s
 	TypingInterval time.Duration // default 1 s: at most one typing start per user, chat and interval
 	Outbox         OutboxOptions // redelivery (outbox.go)
+	SendRateLimit  RateLimit     // per-user sends shared by every instance (ratelimit.go); zero: no limit
 }
 
 // NewService returns the domain service. A nil publisher means realtime is
@@ -49,6 +51,7 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 		publishTimeout: opts.PublishTimeout,
 		typingInterval: opts.TypingInterval,
 		outbox:         opts.Outbox.withDefaults(),
+		sendRateLimit:  opts.SendRateLimit,
 	}
 }
 

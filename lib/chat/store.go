@@ -40,6 +40,7 @@ type Store interface {
 	PreferenceStore
 	PresenceStore
 	OutboxStore
+	RateLimitStore
 }
 
 // Publisher delivers events to subscribed clients; lib/realtime implements it

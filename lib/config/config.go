@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything chatwire reads from the environment.
@@ -30,7 +31,19 @@ type Config struct {
 	// CORSAllowedOrigins lists the origins allowed to call the API from a
 	// browser; "*" allows any. Empty: no CORS headers.
 	CORSAllowedOrigins []string
+	// SendRateLimit bounds each user's sends across every instance.
+	SendRateLimit RateLimit
 }
+
+// RateLimit is Count events per Per; Count 0 means no limit.
+type RateLimit struct {
+	Count int
+	Per   time.Duration
+}
+
+// DefaultSendRateLimit applies when SEND_RATE_LIMIT is unset: 20 messages per
+// 10 seconds per user, far above a person typing, far below a runaway loop.
+var DefaultSendRateLimit = RateLimit{Count: 20, Per: 10 * time.Second}
 
 // Pusher is the Pusher Channels app chatwire publishes to.
 type Pusher struct {
@@ -152,6 +165,11 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	c.SendRateLimit, err = parseRateLimit(getenv("SEND_RATE_LIMIT"))
+	if err != nil {
+		problem("SEND_RATE_LIMIT %v", err)
+	}
+
 	if len(problems) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(problems...))
 	}
@@ -167,6 +185,24 @@ func checkPostgresURL(s string) error {
 		return errors.New("must start with postgres:// or postgresql://")
 	}
 	return nil
+}
+
+// parseRateLimit reads "N/duration" (20/10s, 100/1m) or "off".
+func parseRateLimit(s string) (RateLimit, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "":
+		return DefaultSendRateLimit, nil
+	case "off", "0":
+		return RateLimit{}, nil
+	}
+	count, per, ok := strings.Cut(s, "/")
+	n, nerr := strconv.Atoi(strings.TrimSpace(count))
+	d, derr := time.ParseDuration(strings.TrimSpace(per))
+	if !ok || nerr != nil || derr != nil || n <= 0 || d <= 0 {
+		return RateLimit{}, errors.New(`must be "N/duration" such as 20/10s, or off`)
+	}
+	return RateLimit{Count: n, Per: d}, nil
 }
 
 func parseBool(s string, fallback bool) (bool, error) {

@@ -58,7 +58,11 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 		d.Pusher = realtime.New(cfg.Pusher, transport)
 		publisher = d.Pusher
 	}
-	d.Chat = chat.NewService(store.New(pool), publisher, log, opts.Chat)
+	chatOpts := opts.Chat
+	if !chatOpts.SendRateLimit.Enabled() {
+		chatOpts.SendRateLimit = chat.RateLimit{Count: cfg.SendRateLimit.Count, Per: cfg.SendRateLimit.Per}
+	}
+	d.Chat = chat.NewService(store.New(pool), publisher, log, chatOpts)
 	return d, nil
 }
 
