@@ -6,8 +6,11 @@ import (
 	"io"
 	"net"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/chatwire/chatwire/lib/chat"
 )
 
 // IsUnavailable reports whether err means the database could not be reached or
@@ -50,11 +53,28 @@ func IsUnavailable(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
-// pgCode returns the SQLSTATE of a Postgres error in err's chain, or "".
-func pgCode(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code
+// checkText rejects, naming the field, strings Postgres cannot store as text:
+// a NUL byte or invalid UTF-8 would otherwise fail the statement and reach the
+// user as an internal error. Arguments are field, value pairs.
+func checkText(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		field, v := pairs[i], pairs[i+1]
+		if strings.IndexByte(v, 0) >= 0 {
+			return chat.FieldError(field, "must not contain NUL characters")
+		}
+		if !utf8.ValidString(v) {
+			return chat.FieldError(field, "must be valid UTF-8")
+		}
 	}
-	return ""
+	return nil
+}
+
+// inputError turns Postgres's complaints about a value (SQLSTATE class 22,
+// data exception) into a validation error; anything else is returned as is.
+func inputError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		return &chat.Error{Code: chat.EINVALID, Message: "invalid input: " + pgErr.Message}
+	}
+	return err
 }

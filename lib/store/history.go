@@ -69,6 +69,9 @@ func (db *DB) History(ctx context.Context, q chat.HistoryQuery) ([]chat.Message,
 	if q.Limit < 1 {
 		return nil, chat.FieldError("limit", "must be at least 1")
 	}
+	if err := checkText("with", q.With, "room_id", q.RoomID); err != nil {
+		return nil, err
+	}
 	if q.Before != "" && !isUUID(q.Before) {
 		return nil, chat.FieldError("before", "not a message id")
 	}
@@ -100,7 +103,7 @@ func (db *DB) History(ctx context.Context, q chat.HistoryQuery) ([]chat.Message,
 	defer cancel()
 	msgs, err := db.sendHistory(ctx, b, check)
 	if err != nil {
-		return nil, fmt.Errorf("store: history: %w", err)
+		return nil, fmt.Errorf("store: history: %w", inputError(err))
 	}
 	return msgs, nil
 }

@@ -63,6 +63,15 @@ func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMes
 	if (m.ReceiverID == "") == (m.RoomID == "") {
 		return chat.SavedMessage{}, chat.Errorf(chat.EINVALID, "a message goes to exactly one of a user or a room")
 	}
+	if err := checkText("to", m.ReceiverID, "room_id", m.RoomID, "body", m.Body, "client_id", m.ClientID,
+		"sender", sender.ID, "name", sender.Name); err != nil {
+		return chat.SavedMessage{}, err
+	}
+	if a := m.Attachment; a != nil {
+		if err := checkText("attachment", a.URL, "attachment", a.Name, "attachment", a.ContentType); err != nil {
+			return chat.SavedMessage{}, err
+		}
+	}
 	attachment, err := attachmentArg(m.Attachment)
 	if err != nil {
 		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", err)
@@ -85,7 +94,7 @@ func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMes
 	defer cancel()
 	saved, found, err := db.sendInsert(ctx, b, clientID != nil)
 	if err != nil {
-		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", err)
+		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", inputError(err))
 	}
 	if found {
 		return saved, nil
@@ -152,6 +161,9 @@ func (db *DB) roomExists(ctx context.Context, roomID string) (bool, error) {
 
 // IsRoomMember reports whether the user currently belongs to the room.
 func (db *DB) IsRoomMember(ctx context.Context, roomID, userID string) (bool, error) {
+	if err := checkText("room_id", roomID, "user_id", userID); err != nil {
+		return false, err
+	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	var ok bool

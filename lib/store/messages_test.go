@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"encoding/json"
 	"sync"
 	"testing"
@@ -231,10 +230,26 @@ func TestInsertRoomMessage(t *testing.T) {
 	})
 }
 
-func TestInsertMessageRejectsBadTarget(t *testing.T) {
-	db, _ := newStore(t)
+func TestInsertMessageRejectsBadInput(t *testing.T) {
+	db, pool := newStore(t)
+	ctx := testContext(t)
 	for _, m := range []chat.NewMessage{{Body: "x"}, {ReceiverID: "b", RoomID: "r", Body: "x"}} {
-		_, err := db.InsertMessage(context.Background(), user("a"), m)
+		_, err := db.InsertMessage(ctx, user("a"), m)
 		wantCode(t, err, chat.EINVALID, "")
+	}
+	// Text Postgres cannot store is a field error, not an internal one.
+	_, err := db.InsertMessage(ctx, user("a"), chat.NewMessage{ReceiverID: "b", Body: "nul \x00 byte"})
+	wantCode(t, err, chat.EINVALID, "body")
+	_, err = db.InsertMessage(ctx, user("a"), chat.NewMessage{ReceiverID: "b", Body: "x", ClientID: "bad \xff utf-8"})
+	wantCode(t, err, chat.EINVALID, "client_id")
+	_, err = db.InsertMessage(ctx, user("a"), chat.NewMessage{ReceiverID: "b", Body: "x",
+		Attachment: &chat.Attachment{URL: "https://example.com/\x00"}})
+	wantCode(t, err, chat.EINVALID, "attachment")
+	_, err = db.History(ctx, chat.HistoryQuery{UserID: "a", With: "b\x00", Limit: 1})
+	wantCode(t, err, chat.EINVALID, "with")
+	_, err = db.MarkReadFrom(ctx, "a", "b\x00")
+	wantCode(t, err, chat.EINVALID, "with")
+	if got := queryInt(t, pool, `SELECT count(*) FROM messages`) + queryInt(t, pool, `SELECT count(*) FROM users`); got != 0 {
+		t.Errorf("refused sends wrote %d rows", got)
 	}
 }

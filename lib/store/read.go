@@ -58,7 +58,7 @@ func (db *DB) MarkRead(ctx context.Context, readerID string, messageIDs []string
 	defer cancel()
 	owned, res, err := db.sendRead(ctx, b)
 	if err != nil {
-		return chat.ReadResult{}, fmt.Errorf("store: mark read: %w", err)
+		return chat.ReadResult{}, fmt.Errorf("store: mark read: %w", inputError(err))
 	}
 	if owned != int64(len(ids)) {
 		return chat.ReadResult{}, forbidden("message_ids", "not a message you received")
@@ -69,6 +69,9 @@ func (db *DB) MarkRead(ctx context.Context, readerID string, messageIDs []string
 // MarkReadFrom marks everything unread the reader received from sender in
 // their 1:1 chat.
 func (db *DB) MarkReadFrom(ctx context.Context, readerID, senderID string) (chat.ReadResult, error) {
+	if err := checkText("with", senderID); err != nil {
+		return chat.ReadResult{}, err
+	}
 	b := &pgx.Batch{}
 	b.Queue(markReadFromSQL, readerID, senderID)
 	b.Queue(ownEventsSQL)
@@ -76,7 +79,7 @@ func (db *DB) MarkReadFrom(ctx context.Context, readerID, senderID string) (chat
 	defer cancel()
 	_, res, err := db.sendRead(ctx, b)
 	if err != nil {
-		return chat.ReadResult{}, fmt.Errorf("store: mark read from: %w", err)
+		return chat.ReadResult{}, fmt.Errorf("store: mark read from: %w", inputError(err))
 	}
 	return res, nil
 }

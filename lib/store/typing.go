@@ -28,6 +28,9 @@ SELECT EXISTS (SELECT 1 FROM started),
 // StartTyping records a typing start of the user in channel unless the user
 // started less than interval ago; then it returns how long to wait (> 0).
 func (db *DB) StartTyping(ctx context.Context, userID, channel string, interval time.Duration) (time.Duration, error) {
+	if err := checkText("user_id", userID, "channel", channel); err != nil {
+		return 0, err
+	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	var (
