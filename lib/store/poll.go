@@ -28,10 +28,10 @@ const currentCursorSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`
 // instead of timing out on every poll and never moving. Each row read is
 // numbered (n) and flagged (hit: the user may see it); the statement returns
 // the hits and, when the budget is used up, the last row read (n = $5) so the
-// client can continue after it. The user's room channels are read once, as
-// an array, rather than probed per row. Everything streams in events_log order, so the
-// LIMIT stops the scan as soon as the page is full. The LEFT JOIN yields one
-// row carrying xmin even when nothing was read.
+// client can continue after it. The user's room channels are read once, as an
+// array, rather than probed per row. Everything streams in events_log order,
+// so the LIMIT stops the scan as soon as the page is full. The LEFT JOIN yields
+// one row carrying xmin even when nothing was read.
 //
 // $1, $2: cursor; $3: user; $4: page size + 1; $5: scan budget.
 const pollSQL = `WITH s AS (
