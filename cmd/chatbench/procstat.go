@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// usage is what the server used during a measured phase.
+type usage struct {
+	rssMB         float64 // peak resident set of the server process
+	serverCPUPct  float64 // of one core: 200% is both cores of this machine
+	harnessCPUPct float64
+	pgConns       int // peak sessions of the server's pool
+}
+
+// sampler watches the server process and its Postgres sessions every 250 ms.
+type sampler struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	u      usage
+
+	pid                      int
+	start                    time.Time
+	serverCPU0, harnessCPU0  time.Duration
+	serverCPUOK, harnessCPUk bool
+}
+
+func startSampling(ctx context.Context, sys system, db *database) *sampler {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &sampler{cancel: cancel, pid: sys.serverPID(), start: time.Now()}
+	s.serverCPU0, s.serverCPUOK = cpuTime(s.pid)
+	s.harnessCPU0, s.harnessCPUk = cpuTime(os.Getpid())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			rss := rssMB(s.pid)
+			conns := 0
+			if db != nil {
+				qctx, qcancel := context.WithTimeout(ctx, time.Second)
+				conns, _ = db.connections(qctx, sys.dbApp())
+				qcancel()
+			}
+			s.mu.Lock()
+			s.u.rssMB = max(s.u.rssMB, rss)
+			s.u.pgConns = max(s.u.pgConns, conns)
+			s.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) stop() usage {
+	s.cancel()
+	s.wg.Wait()
+	wall := time.Since(s.start).Seconds()
+	if cpu, ok := cpuTime(s.pid); ok && s.serverCPUOK {
+		s.u.serverCPUPct = round1((cpu - s.serverCPU0).Seconds() / wall * 100)
+	}
+	if cpu, ok := cpuTime(os.Getpid()); ok && s.harnessCPUk {
+		s.u.harnessCPUPct = round1((cpu - s.harnessCPU0).Seconds() / wall * 100)
+	}
+	s.u.rssMB = round1(s.u.rssMB)
+	return s.u
+}
+
+// clockTicks is USER_HZ, 100 on every Linux this runs on.
+const clockTicks = 100
+
+// cpuTime is the user plus system CPU time of a process, from /proc.
+func cpuTime(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name may hold spaces; fields resume after its ')'.
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, true
+}
+
+// rssMB is a process's resident set size in MB, 0 when unknown.
+func rssMB(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
