@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"math"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
