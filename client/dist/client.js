@@ -1,0 +1,327 @@
+// The chatwire client: one per signed-in user. It sets up pusher-js with
+// chatwire's channel authorization, shares channel subscriptions between
+// chats, routes every event (from Pusher or from poll, alike) to whoever
+// listens, and decides when to fall back to polling.
+import PusherJs from 'pusher-js';
+import { Api, ChatwireError } from './api.js';
+import { presenceChannel, userChannel } from './channels.js';
+import { Chat } from './chat.js';
+import { Notifier } from './notifications.js';
+import { Observable } from './observable.js';
+import { Poller } from './poll.js';
+import { PresenceStore } from './presence.js';
+import { memoryStorage, OutboxQueue } from './queue.js';
+import { ReadReceipts } from './receipts.js';
+import { defaultTypingTimings } from './typing.js';
+import { systemClock, } from './types.js';
+export const defaultTimings = {
+    ...defaultTypingTimings,
+    pollIntervalMs: 5000,
+    disconnectGraceMs: 3000,
+    readDebounceMs: 500,
+    catchUpDelayMs: 1000,
+};
+/** createClient starts a client for the signed-in user. */
+export function createClient(options) {
+    return new Client(options);
+}
+// pusher-js is CommonJS; depending on the bundler its default import is the
+// constructor itself or a namespace holding it.
+const bundledPusher = (PusherJs.default ?? PusherJs);
+class Client {
+    constructor(options) {
+        this.connection = new Observable('connecting');
+        this.subscriptions = new Map();
+        this.chats = new Set();
+        this.eventListeners = new Set();
+        this.sends = new Map();
+        this.cleanups = [];
+        this.graceTimer = undefined;
+        this.catchUpTimer = undefined;
+        /** Set while live delivery may have missed events, until a catch-up poll ran. */
+        this.missedLive = false;
+        this.stopped = false;
+        this.userId = options.userId;
+        this.timings = { ...defaultTimings, ...options.timings };
+        this.typingTimings = this.timings;
+        this.clock = options.clock ?? systemClock;
+        this.network = options.network ?? browserNetwork();
+        this.onError = options.onError ?? (() => { });
+        const apiUrl = (options.apiUrl ?? '').replace(/\/+$/, '');
+        const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+        this.api = new Api(apiUrl, options.getToken, fetchFn);
+        this.presence = new PresenceStore(this.api);
+        this.notifications = new Notifier(this.api, options.notifications ?? {}, (channel) => this.isOpen(channel));
+        this.receipts = new ReadReceipts(this.api, this.clock, this.timings.readDebounceMs, (ids, readAt) => this.chats.forEach((chat) => chat.applyRead({ message_ids: ids, reader_id: this.userId, read_at: readAt })), (error) => this.report(error));
+        this.queue = new OutboxQueue(options.storage ?? browserStorage(), `chatwire:outbox:${this.userId}`, (item) => this.sendQueued(item), () => this.network.isOnline(), this.clock, { sent: (item, message) => this.settleSent(item, message), dropped: (item, error) => this.settleDropped(item, error) });
+        this.poller = new Poller(this.api, this.clock, { intervalMs: this.timings.pollIntervalMs, limit: 100 }, (event) => this.deliver(event.channel, event.event, event.data, 'poll'), (error) => this.report(error));
+        this.pusher = options.pusher ? this.startPusher(options.pusher, options.Pusher ?? bundledPusher, apiUrl) : null;
+        this.pusherState = this.pusher?.connection.state ?? 'unavailable';
+        if (this.pusher) {
+            const onStateChange = (change) => {
+                this.pusherState = change.current;
+                this.evaluate();
+            };
+            this.pusher.connection.bind('state_change', onStateChange);
+            this.cleanups.push(() => this.pusher?.connection.unbind('state_change', onStateChange));
+        }
+        this.cleanups.push(this.network.subscribe(() => {
+            this.evaluate();
+            if (this.network.isOnline())
+                void this.queue.flush();
+        }));
+        // The user's own channels, for as long as the client lives: presence
+        // occupancy makes the user online; the private one carries notifications
+        // and contacts' status changes.
+        this.cleanups.push(this.listen(userChannel(this.userId), (event) => this.handleUserEvent(event)));
+        this.cleanups.push(this.listen(presenceChannel(this.userId), () => { }));
+        this.evaluate();
+        void this.queue.flush();
+    }
+    get outbox() {
+        return this.queue.items;
+    }
+    openChat(target) {
+        if (this.stopped)
+            throw new Error('chatwire: openChat after disconnect');
+        const chat = new Chat(this, target);
+        this.chats.add(chat);
+        return chat;
+    }
+    onEvent(listener) {
+        this.eventListeners.add(listener);
+        return () => {
+            this.eventListeners.delete(listener);
+        };
+    }
+    flushOutbox() {
+        return this.queue.flush();
+    }
+    disconnect() {
+        if (this.stopped)
+            return;
+        [...this.chats].forEach((chat) => chat.close());
+        this.stopped = true;
+        this.cleanups.splice(0).forEach((cleanup) => cleanup());
+        this.clock.clearTimeout(this.graceTimer);
+        this.clock.clearTimeout(this.catchUpTimer);
+        this.poller.dispose();
+        this.queue.dispose();
+        this.receipts.dispose();
+        this.eventListeners.clear();
+        this.pusher?.disconnect();
+    }
+    // ---- ChatHost ----
+    listen(channel, listener) {
+        let sub = this.subscriptions.get(channel);
+        if (!sub) {
+            const handler = (event, data) => this.deliver(channel, event, data, 'pusher');
+            const pusherChannel = this.pusher?.subscribe(channel) ?? null;
+            pusherChannel?.bind_global(handler);
+            sub = { pusherChannel, handler, listeners: new Set() };
+            this.subscriptions.set(channel, sub);
+        }
+        const current = sub;
+        current.listeners.add(listener);
+        let done = false;
+        return () => {
+            if (done)
+                return;
+            done = true;
+            current.listeners.delete(listener);
+            if (current.listeners.size > 0)
+                return;
+            // Last listener gone: unbind before unsubscribing, because pusher-js
+            // keeps (and reuses) a channel object whose subscription is still pending.
+            current.pusherChannel?.unbind_global(current.handler);
+            this.pusher?.unsubscribe(channel);
+            this.subscriptions.delete(channel);
+        };
+    }
+    enqueue(item) {
+        const settled = new Promise((resolve, reject) => this.sends.set(item.client_id, { resolve, reject }));
+        this.queue.add(item);
+        void this.queue.flush();
+        return settled;
+    }
+    markRead(ids) {
+        this.receipts.mark(ids);
+    }
+    report(error) {
+        try {
+            this.onError(error);
+        }
+        catch {
+            // The app's error callback must not break event delivery.
+        }
+    }
+    closed(chat) {
+        this.chats.delete(chat);
+    }
+    // ---- internals ----
+    startPusher(settings, PusherClass, apiUrl) {
+        return new PusherClass(settings.key, {
+            cluster: settings.cluster ?? 'mt1',
+            ...(settings.wsHost !== undefined ? { wsHost: settings.wsHost } : {}),
+            ...(settings.wsPort !== undefined ? { wsPort: settings.wsPort } : {}),
+            ...(settings.wssPort !== undefined ? { wssPort: settings.wssPort } : {}),
+            ...(settings.forceTLS !== undefined ? { forceTLS: settings.forceTLS } : {}),
+            ...(settings.enabledTransports ? { enabledTransports: settings.enabledTransports } : {}),
+            ...(settings.wsHost !== undefined ? { disableStats: true } : {}),
+            channelAuthorization: {
+                endpoint: `${apiUrl}/api/pusher/auth`,
+                transport: 'ajax',
+                // Our own handler, so the bearer token comes from the async getter on
+                // every subscription (tokens expire; pusher-js's static headers would not).
+                customHandler: ({ socketId, channelName }, callback) => {
+                    this.api
+                        .postForm('/api/pusher/auth', {
+                        socket_id: socketId,
+                        channel_name: channelName,
+                    })
+                        .then((answer) => callback(null, answer), (err) => {
+                        const error = err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err));
+                        this.report(error);
+                        callback(error, null);
+                    });
+                },
+            },
+        });
+    }
+    deliver(channel, event, data, source) {
+        if (this.stopped)
+            return;
+        const channelEvent = { channel, event, data, source };
+        const sub = this.subscriptions.get(channel);
+        for (const listener of sub ? [...sub.listeners] : [])
+            this.safely(() => listener(channelEvent));
+        if (event.startsWith('pusher:') || event.startsWith('pusher_internal:'))
+            return;
+        for (const listener of [...this.eventListeners])
+            this.safely(() => listener(channelEvent));
+    }
+    handleUserEvent(event) {
+        if (event.event === 'user-status-change')
+            this.presence.apply(event.data);
+        else if (event.event === 'message-notification')
+            this.notifications.handle(event.data);
+    }
+    safely(fn) {
+        try {
+            fn();
+        }
+        catch (err) {
+            this.report(new ChatwireError(0, 'listener', `an event listener threw: ${String(err)}`));
+        }
+    }
+    /**
+     * evaluate decides, after any change of Pusher's state or of the network,
+     * whether to poll, and what the app is told about the connection.
+     */
+    evaluate() {
+        if (this.stopped)
+            return;
+        const online = this.network.isOnline();
+        const connected = this.pusherState === 'connected';
+        if (connected) {
+            this.clock.clearTimeout(this.graceTimer);
+            this.graceTimer = undefined;
+            this.poller.stop();
+            if (this.missedLive) {
+                this.missedLive = false;
+                this.clock.clearTimeout(this.catchUpTimer);
+                this.catchUpTimer = this.clock.setTimeout(() => void this.poller.catchUp(), this.timings.catchUpDelayMs);
+            }
+            else {
+                // Taken while live delivery works, so a later fallback misses nothing.
+                void this.poller.takeCursor();
+            }
+            void this.queue.flush();
+        }
+        else {
+            if (this.poller.currentCursor !== null || this.poller.polling)
+                this.missedLive = true;
+            this.clock.clearTimeout(this.catchUpTimer);
+            if (!online) {
+                this.clock.clearTimeout(this.graceTimer);
+                this.graceTimer = undefined;
+                this.poller.stop();
+            }
+            else if (!this.pusher || this.pusherState === 'unavailable' || this.pusherState === 'failed') {
+                this.clock.clearTimeout(this.graceTimer);
+                this.graceTimer = undefined;
+                this.startPolling();
+            }
+            else if (!this.poller.polling && this.graceTimer === undefined) {
+                this.graceTimer = this.clock.setTimeout(() => {
+                    this.graceTimer = undefined;
+                    if (this.pusherState !== 'connected' && this.network.isOnline())
+                        this.startPolling();
+                }, this.timings.disconnectGraceMs);
+            }
+        }
+        this.updateStatus();
+    }
+    startPolling() {
+        this.missedLive = true;
+        this.poller.start();
+        this.updateStatus();
+    }
+    updateStatus() {
+        const online = this.network.isOnline();
+        this.connection.set(!online ? 'offline' : this.pusherState === 'connected' ? 'connected' : this.poller.polling ? 'polling' : 'connecting');
+    }
+    isOpen(channel) {
+        for (const chat of this.chats)
+            if (chat.channel === channel)
+                return true;
+        return false;
+    }
+    async sendQueued(item) {
+        const answer = await this.api.post('/api/messages/send', {
+            ...(item.to !== undefined ? { to: item.to } : { room_id: item.room_id }),
+            body: item.body,
+            client_id: item.client_id,
+            ...(item.attachment ? { attachment: item.attachment } : {}),
+        });
+        return answer.message;
+    }
+    settleSent(item, message) {
+        this.chats.forEach((chat) => chat.receive(message));
+        this.sends.get(item.client_id)?.resolve(message);
+        this.sends.delete(item.client_id);
+    }
+    settleDropped(item, error) {
+        this.chats.forEach((chat) => chat.fail(item));
+        this.sends.get(item.client_id)?.reject(error);
+        this.sends.delete(item.client_id);
+        this.report(error);
+    }
+}
+function browserStorage() {
+    try {
+        const storage = globalThis.localStorage;
+        if (storage)
+            return storage;
+    }
+    catch {
+        // Reading localStorage throws where storage is blocked (privacy settings).
+    }
+    return memoryStorage();
+}
+function browserNetwork() {
+    const target = globalThis;
+    return {
+        isOnline: () => globalThis.navigator?.onLine ?? true,
+        subscribe(listener) {
+            if (typeof target.addEventListener !== 'function' || typeof target.removeEventListener !== 'function')
+                return () => { };
+            target.addEventListener('online', listener);
+            target.addEventListener('offline', listener);
+            return () => {
+                target.removeEventListener?.('online', listener);
+                target.removeEventListener?.('offline', listener);
+            };
+        },
+    };
+}

@@ -1,0 +1,14 @@
+export { createClient, defaultTimings } from './client.js';
+export type { ChatwireClient, ClientOptions, ClientTimings, NotificationsApi, PresenceApi, PusherSettings, Watchable, } from './client.js';
+export { Chat, channelOf, compareMessages, mergeMessage } from './chat.js';
+export type { ChatState, SendOptions } from './chat.js';
+export { ChatwireError } from './api.js';
+export type { FetchLike, TokenGetter } from './api.js';
+export { enc, chatChannel, roomChannel, userChannel, presenceChannel } from './channels.js';
+export { memoryStorage, newClientId } from './queue.js';
+export type { QueuedMessage } from './queue.js';
+export type { PresenceSnapshot } from './presence.js';
+export type { NotificationApi, NotificationHandle, NotificationOptions } from './notifications.js';
+export type { Unsubscribe } from './observable.js';
+export type { TypingTimings } from './typing.js';
+export type * from './types.js';

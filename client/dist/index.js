@@ -1,0 +1,6 @@
+// @chatwire/client: the framework-free core. React hooks: @chatwire/client/react.
+export { createClient, defaultTimings } from './client.js';
+export { Chat, channelOf, compareMessages, mergeMessage } from './chat.js';
+export { ChatwireError } from './api.js';
+export { enc, chatChannel, roomChannel, userChannel, presenceChannel } from './channels.js';
+export { memoryStorage, newClientId } from './queue.js';

@@ -1,0 +1,123 @@
+'use client';
+// React bindings for Next.js App Router client components ('use client').
+// The client is created in an effect, never during rendering, so server
+// rendering never opens a socket; each hook reads a Watchable through
+// useSyncExternalStore, so components re-render only when their data changes.
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore, } from 'react';
+import { createClient } from './client.js';
+const ClientContext = createContext(null);
+/**
+ * ChatwireProvider owns one client per signed-in user: it is created after
+ * mount, and disconnected on sign-out, on a change of user and on unmount.
+ * Options other than userId, apiUrl and the Pusher key are read when the
+ * client is created; getToken and the callbacks are always the latest ones.
+ */
+export function ChatwireProvider({ options, children }) {
+    const [client, setClient] = useState(null);
+    const latest = useRef(options);
+    latest.current = options;
+    const userId = options?.userId ?? null;
+    const apiUrl = options?.apiUrl;
+    const pusherKey = options?.pusher?.key ?? null;
+    useEffect(() => {
+        const initial = latest.current;
+        if (!initial || userId === null)
+            return;
+        const created = createClient({
+            ...initial,
+            getToken: () => (latest.current ?? initial).getToken(),
+            onError: (error) => (latest.current ?? initial).onError?.(error),
+            notifications: {
+                ...initial.notifications,
+                onNavigate: (chat) => (latest.current ?? initial).notifications?.onNavigate?.(chat),
+                onNotification: (n) => (latest.current ?? initial).notifications?.onNotification?.(n),
+            },
+        });
+        setClient(created);
+        return () => {
+            created.disconnect();
+            setClient(null);
+        };
+    }, [userId, apiUrl, pusherKey]);
+    return createElement(ClientContext.Provider, { value: client }, children);
+}
+/** useChatwire is the provider's client, or null while signed out or before mount. */
+export function useChatwire() {
+    return useContext(ClientContext);
+}
+function useWatchable(watchable, fallback) {
+    const subscribe = useCallback((listener) => (watchable ? watchable.subscribe(listener) : () => { }), [watchable]);
+    const get = () => (watchable ? watchable.get() : fallback);
+    return useSyncExternalStore(subscribe, get, () => fallback);
+}
+/** useConnectionStatus is `connected`, `connecting`, `polling` or `offline`. */
+export function useConnectionStatus() {
+    return useWatchable(useChatwire()?.connection, 'connecting');
+}
+const emptyChatState = { messages: [], typing: [], hasMore: false, loading: false };
+/**
+ * useChat opens the chat while the component is mounted (target null: none)
+ * and closes it, with all its listeners, on unmount or when the target changes.
+ */
+export function useChat(target) {
+    const client = useChatwire();
+    const key = target === null ? null : 'with' in target ? `with:${target.with}` : `room:${target.roomId}`;
+    const [chat, setChat] = useState(null);
+    useEffect(() => {
+        if (!client || key === null || target === null)
+            return;
+        const opened = client.openChat(target);
+        setChat(opened);
+        return () => {
+            opened.close();
+            setChat(null);
+        };
+        // The key names the target (the object may be new on every render).
+    }, [client, key]);
+    const state = useWatchable(chat?.state, emptyChatState);
+    return useMemo(() => ({
+        ...state,
+        chat,
+        send: (body, options) => chat ? chat.send(body, options) : Promise.reject(new Error('chatwire: the chat is not open yet')),
+        loadOlder: () => (chat ? chat.loadOlder() : Promise.resolve()),
+        markVisible: (ids) => chat?.markVisible(ids),
+    }), [state, chat]);
+}
+/** useTyping drives the chat's typing indicator both ways. */
+export function useTyping(chat) {
+    const state = useWatchable(chat?.state, emptyChatState);
+    return useMemo(() => ({
+        typing: state.typing,
+        keystroke: () => chat?.keystroke(),
+        stop: () => chat?.stopTyping(),
+    }), [state.typing, chat]);
+}
+/**
+ * usePresence returns the known statuses and loads those of userIds not known
+ * yet (GET /api/presence); later changes arrive as `user-status-change`.
+ */
+export function usePresence(userIds) {
+    const client = useChatwire();
+    const ids = userIds.join(',');
+    useEffect(() => {
+        if (!client || ids === '')
+            return;
+        client.presence.load(ids.split(',')).catch(() => {
+            // First paint without statuses; events will fill them in.
+        });
+    }, [client, ids]);
+    return useWatchable(client?.presence.statuses, emptyPresence);
+}
+const emptyPresence = {};
+const emptyOutbox = [];
+/** useOutbox lists messages written but not yet accepted by the server (offline, retrying). */
+export function useOutbox() {
+    return useWatchable(useChatwire()?.outbox, emptyOutbox);
+}
+/** useChatwireEvent calls listener for every chatwire event the client receives. */
+export function useChatwireEvent(listener) {
+    const client = useChatwire();
+    const latest = useRef(listener);
+    latest.current = listener;
+    useEffect(() => (client ? client.onEvent((event) => latest.current(event)) : undefined), [client]);
+}

@@ -1,0 +1,74 @@
+// Typing indicators, both ways. Sending is throttled and stops by itself;
+// remote indicators expire by themselves, since a `typing-stop` can be lost
+// (a closed tab, a dropped connection) and must not leave "Ana is typing…" forever.
+export const defaultTypingTimings = {
+    startIntervalMs: 1000,
+    stopAfterMs: 3000,
+    remoteExpiryMs: 5000,
+};
+/** TypingSender turns keystrokes into throttled `POST /api/typing` calls. */
+export class TypingSender {
+    constructor(clock, timings, send) {
+        this.clock = clock;
+        this.timings = timings;
+        this.send = send;
+        this.lastStartAt = -Infinity;
+        this.active = false;
+        this.stopTimer = undefined;
+    }
+    /** keystroke is called on every input; repeated starts keep remote indicators alive. */
+    keystroke() {
+        const now = this.clock.now();
+        if (now - this.lastStartAt >= this.timings.startIntervalMs) {
+            this.lastStartAt = now;
+            this.send(true);
+        }
+        this.active = true;
+        this.clock.clearTimeout(this.stopTimer);
+        this.stopTimer = this.clock.setTimeout(() => this.stop(), this.timings.stopAfterMs);
+    }
+    /** stop sends `typing:false` if a start was sent since the last stop. */
+    stop() {
+        this.clock.clearTimeout(this.stopTimer);
+        this.stopTimer = undefined;
+        if (!this.active)
+            return;
+        this.active = false;
+        // The next keystroke must announce itself at once, not after the interval.
+        this.lastStartAt = -Infinity;
+        this.send(false);
+    }
+}
+/** RemoteTyping is the list of other users typing in one chat. */
+export class RemoteTyping {
+    constructor(clock, expiryMs, onChange) {
+        this.clock = clock;
+        this.expiryMs = expiryMs;
+        this.onChange = onChange;
+        this.timers = new Map();
+        this.users = [];
+    }
+    start(user) {
+        this.clock.clearTimeout(this.timers.get(user.user_id));
+        this.timers.set(user.user_id, this.clock.setTimeout(() => this.stop(user.user_id), this.expiryMs));
+        if (!this.users.some((u) => u.user_id === user.user_id)) {
+            this.update([...this.users, { user_id: user.user_id, name: user.name }]);
+        }
+    }
+    stop(userId) {
+        this.clock.clearTimeout(this.timers.get(userId));
+        this.timers.delete(userId);
+        if (this.users.some((u) => u.user_id === userId)) {
+            this.update(this.users.filter((u) => u.user_id !== userId));
+        }
+    }
+    dispose() {
+        for (const timer of this.timers.values())
+            this.clock.clearTimeout(timer);
+        this.timers.clear();
+    }
+    update(users) {
+        this.users = users;
+        this.onChange(users);
+    }
+}

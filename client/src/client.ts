@@ -1,0 +1,492 @@
+// The chatwire client: one per signed-in user. It sets up pusher-js with
+// chatwire's channel authorization, shares channel subscriptions between
+// chats, routes every event (from Pusher or from poll, alike) to whoever
+// listens, and decides when to fall back to polling.
+
+import PusherJs from 'pusher-js';
+import { Api, ChatwireError, type FetchLike, type TokenGetter } from './api.js';
+import { presenceChannel, userChannel } from './channels.js';
+import { Chat, type ChatHost } from './chat.js';
+import { Notifier, type NotificationOptions } from './notifications.js';
+import { Observable, type Unsubscribe } from './observable.js';
+import { Poller } from './poll.js';
+import { PresenceStore, type PresenceSnapshot } from './presence.js';
+import { memoryStorage, OutboxQueue, type QueuedMessage } from './queue.js';
+import { ReadReceipts } from './receipts.js';
+import { defaultTypingTimings, type TypingTimings } from './typing.js';
+import {
+  systemClock,
+  type ChannelEvent,
+  type ChannelEventCallback,
+  type ChatTarget,
+  type Clock,
+  type ConnectionStateChange,
+  type ConnectionStatus,
+  type EventSource,
+  type Message,
+  type MessageNotification,
+  type NetworkLike,
+  type NotificationPreferences,
+  type PusherChannelLike,
+  type PusherConstructor,
+  type PusherLike,
+  type StorageLike,
+  type UserStatus,
+} from './types.js';
+
+/** How to reach Pusher: a Pusher Channels app (key and cluster) or a local Pusher-protocol server. */
+export interface PusherSettings {
+  key: string;
+  /** Pusher's cluster, such as `eu`; any value when wsHost is set. */
+  cluster?: string;
+  /** A Pusher-protocol server of your own, such as `chatwire dev`'s `localhost`. */
+  wsHost?: string;
+  wsPort?: number;
+  wssPort?: number;
+  /** `false` for a local server without TLS. Default true. */
+  forceTLS?: boolean;
+  enabledTransports?: string[];
+}
+
+/** Timings, in milliseconds; the defaults follow chatwire's contract. */
+export interface ClientTimings extends TypingTimings {
+  /** Poll interval while Pusher is unavailable. */
+  pollIntervalMs: number;
+  /** How long Pusher may be disconnected or connecting before polling starts. */
+  disconnectGraceMs: number;
+  /** Quiet period before visible messages are marked read. */
+  readDebounceMs: number;
+  /**
+   * Delay between Pusher reconnecting and the catch-up poll, so pusher-js has
+   * re-subscribed every channel before the poll decides what was missed.
+   */
+  catchUpDelayMs: number;
+}
+
+export const defaultTimings: ClientTimings = {
+  ...defaultTypingTimings,
+  pollIntervalMs: 5000,
+  disconnectGraceMs: 3000,
+  readDebounceMs: 500,
+  catchUpDelayMs: 1000,
+};
+
+export interface ClientOptions {
+  /** The signed-in user's id (the JWT's `sub`). */
+  userId: string;
+  /** Returns the user's current JWT; called for every request, so it may refresh it. */
+  getToken: TokenGetter;
+  /** chatwire's base URL, such as `https://chat.example.com`; default: the page's origin. */
+  apiUrl?: string;
+  /** Pusher settings; `null` when chatwire runs with REALTIME_DISABLED: events then come by polling only. */
+  pusher: PusherSettings | null;
+  /** The pusher-js constructor; default the `pusher-js` package. */
+  Pusher?: PusherConstructor;
+  fetch?: FetchLike;
+  /** Where the offline queue lives; default `localStorage` when present, else memory. */
+  storage?: StorageLike;
+  /** Online/offline; default `navigator.onLine` and the window's online/offline events. */
+  network?: NetworkLike;
+  clock?: Clock;
+  notifications?: NotificationOptions;
+  /** Called for failures the app did not ask for directly (a dropped message, a failed poll). */
+  onError?: (error: ChatwireError) => void;
+  timings?: Partial<ClientTimings>;
+}
+
+/** A value the app can read and watch (React: useSyncExternalStore). */
+export interface Watchable<T> {
+  get(): T;
+  subscribe(listener: () => void): Unsubscribe;
+}
+
+export interface PresenceApi {
+  /** Known statuses by user id; updated by `user-status-change`. */
+  readonly statuses: Watchable<PresenceSnapshot>;
+  get(userId: string): UserStatus | undefined;
+  /** load fetches the statuses of users not known yet, for a first paint. */
+  load(userIds: readonly string[]): Promise<void>;
+}
+
+export interface NotificationsApi {
+  readonly permission: NotificationPermission;
+  requestPermission(): Promise<NotificationPermission>;
+  getPreferences(): Promise<NotificationPreferences>;
+  setPreferences(preferences: NotificationPreferences): Promise<NotificationPreferences>;
+}
+
+export interface ChatwireClient {
+  readonly userId: string;
+  readonly connection: Watchable<ConnectionStatus>;
+  readonly presence: PresenceApi;
+  readonly notifications: NotificationsApi;
+  /** Messages waiting to be sent, oldest first, across all chats. */
+  readonly outbox: Watchable<readonly QueuedMessage[]>;
+  /** openChat subscribes to the chat's channel and loads its newest history. Close it when done. */
+  openChat(target: ChatTarget): Chat;
+  /** onEvent hears every chatwire event of the channels the client receives, Pusher and poll alike. */
+  onEvent(listener: (event: ChannelEvent) => void): Unsubscribe;
+  /** flushOutbox tries to send queued messages now. */
+  flushOutbox(): Promise<void>;
+  /** disconnect closes every chat, unsubscribes everything and stops all timers (sign-out). */
+  disconnect(): void;
+}
+
+/** createClient starts a client for the signed-in user. */
+export function createClient(options: ClientOptions): ChatwireClient {
+  return new Client(options);
+}
+
+interface Subscription {
+  readonly pusherChannel: PusherChannelLike | null;
+  readonly handler: ChannelEventCallback;
+  readonly listeners: Set<(event: ChannelEvent) => void>;
+}
+
+// pusher-js is CommonJS; depending on the bundler its default import is the
+// constructor itself or a namespace holding it.
+const bundledPusher = ((PusherJs as unknown as { default?: unknown }).default ?? PusherJs) as unknown as PusherConstructor;
+
+class Client implements ChatwireClient, ChatHost {
+  readonly userId: string;
+  readonly api: Api;
+  readonly clock: Clock;
+  readonly typingTimings: TypingTimings;
+  readonly queue: OutboxQueue;
+  readonly connection = new Observable<ConnectionStatus>('connecting');
+  readonly presence: PresenceStore;
+  readonly notifications: Notifier;
+
+  private readonly timings: ClientTimings;
+  private readonly pusher: PusherLike | null;
+  private readonly network: NetworkLike;
+  private readonly poller: Poller;
+  private readonly receipts: ReadReceipts;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly chats = new Set<Chat>();
+  private readonly eventListeners = new Set<(event: ChannelEvent) => void>();
+  private readonly sends = new Map<string, { resolve: (m: Message) => void; reject: (e: ChatwireError) => void }>();
+  private readonly cleanups: Unsubscribe[] = [];
+  private readonly onError: (error: ChatwireError) => void;
+  private pusherState: string;
+  private graceTimer: unknown = undefined;
+  private catchUpTimer: unknown = undefined;
+  /** Set while live delivery may have missed events, until a catch-up poll ran. */
+  private missedLive = false;
+  private stopped = false;
+
+  constructor(options: ClientOptions) {
+    this.userId = options.userId;
+    this.timings = { ...defaultTimings, ...options.timings };
+    this.typingTimings = this.timings;
+    this.clock = options.clock ?? systemClock;
+    this.network = options.network ?? browserNetwork();
+    this.onError = options.onError ?? (() => {});
+    const apiUrl = (options.apiUrl ?? '').replace(/\/+$/, '');
+    const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
+    this.api = new Api(apiUrl, options.getToken, fetchFn);
+
+    this.presence = new PresenceStore(this.api);
+    this.notifications = new Notifier(this.api, options.notifications ?? {}, (channel) => this.isOpen(channel));
+    this.receipts = new ReadReceipts(
+      this.api,
+      this.clock,
+      this.timings.readDebounceMs,
+      (ids, readAt) => this.chats.forEach((chat) => chat.applyRead({ message_ids: ids, reader_id: this.userId, read_at: readAt })),
+      (error) => this.report(error),
+    );
+    this.queue = new OutboxQueue(
+      options.storage ?? browserStorage(),
+      `chatwire:outbox:${this.userId}`,
+      (item) => this.sendQueued(item),
+      () => this.network.isOnline(),
+      this.clock,
+      { sent: (item, message) => this.settleSent(item, message), dropped: (item, error) => this.settleDropped(item, error) },
+    );
+    this.poller = new Poller(
+      this.api,
+      this.clock,
+      { intervalMs: this.timings.pollIntervalMs, limit: 100 },
+      (event) => this.deliver(event.channel, event.event, event.data, 'poll'),
+      (error) => this.report(error),
+    );
+
+    this.pusher = options.pusher ? this.startPusher(options.pusher, options.Pusher ?? bundledPusher, apiUrl) : null;
+    this.pusherState = this.pusher?.connection.state ?? 'unavailable';
+    if (this.pusher) {
+      const onStateChange = (change: ConnectionStateChange) => {
+        this.pusherState = change.current;
+        this.evaluate();
+      };
+      this.pusher.connection.bind('state_change', onStateChange);
+      this.cleanups.push(() => this.pusher?.connection.unbind('state_change', onStateChange));
+    }
+    this.cleanups.push(
+      this.network.subscribe(() => {
+        this.evaluate();
+        if (this.network.isOnline()) void this.queue.flush();
+      }),
+    );
+
+    // The user's own channels, for as long as the client lives: presence
+    // occupancy makes the user online; the private one carries notifications
+    // and contacts' status changes.
+    this.cleanups.push(this.listen(userChannel(this.userId), (event) => this.handleUserEvent(event)));
+    this.cleanups.push(this.listen(presenceChannel(this.userId), () => {}));
+
+    this.evaluate();
+    void this.queue.flush();
+  }
+
+  get outbox(): Watchable<readonly QueuedMessage[]> {
+    return this.queue.items;
+  }
+
+  openChat(target: ChatTarget): Chat {
+    if (this.stopped) throw new Error('chatwire: openChat after disconnect');
+    const chat = new Chat(this, target);
+    this.chats.add(chat);
+    return chat;
+  }
+
+  onEvent(listener: (event: ChannelEvent) => void): Unsubscribe {
+    this.eventListeners.add(listener);
+    return () => {
+      this.eventListeners.delete(listener);
+    };
+  }
+
+  flushOutbox(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  disconnect(): void {
+    if (this.stopped) return;
+    [...this.chats].forEach((chat) => chat.close());
+    this.stopped = true;
+    this.cleanups.splice(0).forEach((cleanup) => cleanup());
+    this.clock.clearTimeout(this.graceTimer);
+    this.clock.clearTimeout(this.catchUpTimer);
+    this.poller.dispose();
+    this.queue.dispose();
+    this.receipts.dispose();
+    this.eventListeners.clear();
+    this.pusher?.disconnect();
+  }
+
+  // ---- ChatHost ----
+
+  listen(channel: string, listener: (event: ChannelEvent) => void): Unsubscribe {
+    let sub = this.subscriptions.get(channel);
+    if (!sub) {
+      const handler: ChannelEventCallback = (event, data) => this.deliver(channel, event, data, 'pusher');
+      const pusherChannel = this.pusher?.subscribe(channel) ?? null;
+      pusherChannel?.bind_global(handler);
+      sub = { pusherChannel, handler, listeners: new Set() };
+      this.subscriptions.set(channel, sub);
+    }
+    const current = sub;
+    current.listeners.add(listener);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      current.listeners.delete(listener);
+      if (current.listeners.size > 0) return;
+      // Last listener gone: unbind before unsubscribing, because pusher-js
+      // keeps (and reuses) a channel object whose subscription is still pending.
+      current.pusherChannel?.unbind_global(current.handler);
+      this.pusher?.unsubscribe(channel);
+      this.subscriptions.delete(channel);
+    };
+  }
+
+  enqueue(item: QueuedMessage): Promise<Message> {
+    const settled = new Promise<Message>((resolve, reject) => this.sends.set(item.client_id, { resolve, reject }));
+    this.queue.add(item);
+    void this.queue.flush();
+    return settled;
+  }
+
+  markRead(ids: readonly string[]): void {
+    this.receipts.mark(ids);
+  }
+
+  report(error: ChatwireError): void {
+    try {
+      this.onError(error);
+    } catch {
+      // The app's error callback must not break event delivery.
+    }
+  }
+
+  closed(chat: Chat): void {
+    this.chats.delete(chat);
+  }
+
+  // ---- internals ----
+
+  private startPusher(settings: PusherSettings, PusherClass: PusherConstructor, apiUrl: string): PusherLike {
+    return new PusherClass(settings.key, {
+      cluster: settings.cluster ?? 'mt1',
+      ...(settings.wsHost !== undefined ? { wsHost: settings.wsHost } : {}),
+      ...(settings.wsPort !== undefined ? { wsPort: settings.wsPort } : {}),
+      ...(settings.wssPort !== undefined ? { wssPort: settings.wssPort } : {}),
+      ...(settings.forceTLS !== undefined ? { forceTLS: settings.forceTLS } : {}),
+      ...(settings.enabledTransports ? { enabledTransports: settings.enabledTransports } : {}),
+      ...(settings.wsHost !== undefined ? { disableStats: true } : {}),
+      channelAuthorization: {
+        endpoint: `${apiUrl}/api/pusher/auth`,
+        transport: 'ajax',
+        // Our own handler, so the bearer token comes from the async getter on
+        // every subscription (tokens expire; pusher-js's static headers would not).
+        customHandler: ({ socketId, channelName }, callback) => {
+          this.api
+            .postForm<{ auth: string; channel_data?: string }>('/api/pusher/auth', {
+              socket_id: socketId,
+              channel_name: channelName,
+            })
+            .then(
+              (answer) => callback(null, answer),
+              (err: unknown) => {
+                const error = err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err));
+                this.report(error);
+                callback(error, null);
+              },
+            );
+        },
+      },
+    });
+  }
+
+  private deliver(channel: string, event: string, data: unknown, source: EventSource): void {
+    if (this.stopped) return;
+    const channelEvent: ChannelEvent = { channel, event, data, source };
+    const sub = this.subscriptions.get(channel);
+    for (const listener of sub ? [...sub.listeners] : []) this.safely(() => listener(channelEvent));
+    if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) return;
+    for (const listener of [...this.eventListeners]) this.safely(() => listener(channelEvent));
+  }
+
+  private handleUserEvent(event: ChannelEvent): void {
+    if (event.event === 'user-status-change') this.presence.apply(event.data as UserStatus);
+    else if (event.event === 'message-notification') this.notifications.handle(event.data as MessageNotification);
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.report(new ChatwireError(0, 'listener', `an event listener threw: ${String(err)}`));
+    }
+  }
+
+  /**
+   * evaluate decides, after any change of Pusher's state or of the network,
+   * whether to poll, and what the app is told about the connection.
+   */
+  private evaluate(): void {
+    if (this.stopped) return;
+    const online = this.network.isOnline();
+    const connected = this.pusherState === 'connected';
+    if (connected) {
+      this.clock.clearTimeout(this.graceTimer);
+      this.graceTimer = undefined;
+      this.poller.stop();
+      if (this.missedLive) {
+        this.missedLive = false;
+        this.clock.clearTimeout(this.catchUpTimer);
+        this.catchUpTimer = this.clock.setTimeout(() => void this.poller.catchUp(), this.timings.catchUpDelayMs);
+      } else {
+        // Taken while live delivery works, so a later fallback misses nothing.
+        void this.poller.takeCursor();
+      }
+      void this.queue.flush();
+    } else {
+      if (this.poller.currentCursor !== null || this.poller.polling) this.missedLive = true;
+      this.clock.clearTimeout(this.catchUpTimer);
+      if (!online) {
+        this.clock.clearTimeout(this.graceTimer);
+        this.graceTimer = undefined;
+        this.poller.stop();
+      } else if (!this.pusher || this.pusherState === 'unavailable' || this.pusherState === 'failed') {
+        this.clock.clearTimeout(this.graceTimer);
+        this.graceTimer = undefined;
+        this.startPolling();
+      } else if (!this.poller.polling && this.graceTimer === undefined) {
+        this.graceTimer = this.clock.setTimeout(() => {
+          this.graceTimer = undefined;
+          if (this.pusherState !== 'connected' && this.network.isOnline()) this.startPolling();
+        }, this.timings.disconnectGraceMs);
+      }
+    }
+    this.updateStatus();
+  }
+
+  private startPolling(): void {
+    this.missedLive = true;
+    this.poller.start();
+    this.updateStatus();
+  }
+
+  private updateStatus(): void {
+    const online = this.network.isOnline();
+    this.connection.set(
+      !online ? 'offline' : this.pusherState === 'connected' ? 'connected' : this.poller.polling ? 'polling' : 'connecting',
+    );
+  }
+
+  private isOpen(channel: string): boolean {
+    for (const chat of this.chats) if (chat.channel === channel) return true;
+    return false;
+  }
+
+  private async sendQueued(item: QueuedMessage): Promise<Message> {
+    const answer = await this.api.post<{ message: Message }>('/api/messages/send', {
+      ...(item.to !== undefined ? { to: item.to } : { room_id: item.room_id }),
+      body: item.body,
+      client_id: item.client_id,
+      ...(item.attachment ? { attachment: item.attachment } : {}),
+    });
+    return answer.message;
+  }
+
+  private settleSent(item: QueuedMessage, message: Message): void {
+    this.chats.forEach((chat) => chat.receive(message));
+    this.sends.get(item.client_id)?.resolve(message);
+    this.sends.delete(item.client_id);
+  }
+
+  private settleDropped(item: QueuedMessage, error: ChatwireError): void {
+    this.chats.forEach((chat) => chat.fail(item));
+    this.sends.get(item.client_id)?.reject(error);
+    this.sends.delete(item.client_id);
+    this.report(error);
+  }
+}
+
+function browserStorage(): StorageLike {
+  try {
+    const storage = (globalThis as { localStorage?: StorageLike }).localStorage;
+    if (storage) return storage;
+  } catch {
+    // Reading localStorage throws where storage is blocked (privacy settings).
+  }
+  return memoryStorage();
+}
+
+function browserNetwork(): NetworkLike {
+  const target = globalThis as { addEventListener?: Window['addEventListener']; removeEventListener?: Window['removeEventListener'] };
+  return {
+    isOnline: () => (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine ?? true,
+    subscribe(listener) {
+      if (typeof target.addEventListener !== 'function' || typeof target.removeEventListener !== 'function') return () => {};
+      target.addEventListener('online', listener);
+      target.addEventListener('offline', listener);
+      return () => {
+        target.removeEventListener?.('online', listener);
+        target.removeEventListener?.('offline', listener);
+      };
+    },
+  };
+}

@@ -1,0 +1,192 @@
+// The objects of chatwire's HTTP and event contract (docs/API.md, "Objects"),
+// and the small interfaces through which the client reaches the outside world
+// (clock, storage, pusher-js), so tests can replace each of them.
+
+/** A file a message links to; chatwire stores only its description. */
+export interface Attachment {
+  url: string;
+  name?: string;
+  size?: number;
+  content_type?: string;
+}
+
+/** A stored message, as send, history, poll and `new-message` carry it. */
+export interface Message {
+  id: string;
+  client_id: string | null;
+  channel: string;
+  sender_id: string;
+  receiver_id: string | null;
+  room_id: string | null;
+  body: string;
+  attachment: Attachment | null;
+  created_at: string;
+  read_at: string | null;
+  /** Set by chatwire when the event outgrew Pusher's 10 KB: body and attachment are missing. */
+  truncated?: boolean;
+}
+
+/**
+ * A message as a chat shows it: `sent` once the server stored it, `pending`
+ * while it waits in the offline queue (its `id` is then empty), `failed` when
+ * the server refused it for good.
+ */
+export interface ChatMessage extends Message {
+  status: 'sent' | 'pending' | 'failed';
+}
+
+/** Whom a chat is with: a user (1:1) or a room. */
+export type ChatTarget = { with: string } | { roomId: string };
+
+/** `typing-start` / `typing-stop` data. */
+export interface TypingUser {
+  user_id: string;
+  name: string;
+}
+
+/** `message-read` data. */
+export interface ReadReceipt {
+  message_ids: string[];
+  reader_id: string;
+  read_at: string;
+}
+
+/** `user-status-change` data, and one entry of `GET /api/presence`. */
+export interface UserStatus {
+  user_id: string;
+  online: boolean;
+  last_active_at: string | null;
+}
+
+/** `message-notification` data. */
+export interface MessageNotification {
+  message_id: string;
+  channel: string;
+  sender: { id: string; name: string };
+  preview: string;
+  truncated?: boolean;
+}
+
+/** Stored notification preferences (`GET`/`PUT /api/notifications/preferences`). */
+export interface NotificationPreferences {
+  enabled: boolean;
+  muted_channels: string[];
+}
+
+/** One event of `GET /api/messages/poll`. */
+export interface PollEvent {
+  id: string;
+  channel: string;
+  event: string;
+  data: unknown;
+  created_at: string;
+}
+
+/** Where an event came from; both sources are handled alike. */
+export type EventSource = 'pusher' | 'poll';
+
+/** Any event of a chatwire channel, after de-duplication. */
+export interface ChannelEvent {
+  channel: string;
+  event: string;
+  data: unknown;
+  source: EventSource;
+}
+
+/**
+ * What the app sees of the connection: `connected` (Pusher is live),
+ * `connecting`, `polling` (Pusher is unreachable; events arrive through
+ * `GET /api/messages/poll`) and `offline` (the browser has no network).
+ */
+export type ConnectionStatus = 'connected' | 'connecting' | 'polling' | 'offline';
+
+/** Timers, injectable so tests control time. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** The part of the Web Storage API the offline queue uses (`localStorage` fits). */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** Whether the browser has a network, and a way to hear when that changes. */
+export interface NetworkLike {
+  isOnline(): boolean;
+  /** Calls listener on every change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
+// The parts of pusher-js the client uses. pusher-js satisfies them; the unit
+// tests pass an in-memory object that does too.
+
+/** Called by pusher-js for every event of a channel, its own `pusher:` events included. */
+export type ChannelEventCallback = (event: string, data: unknown) => void;
+
+/** pusher-js's `state_change` data. */
+export interface ConnectionStateChange {
+  previous: string;
+  current: string;
+}
+
+export interface PusherChannelLike {
+  readonly name: string;
+  bind_global(callback: ChannelEventCallback): unknown;
+  unbind_global(callback?: ChannelEventCallback): unknown;
+}
+
+export interface PusherConnectionLike {
+  readonly state: string;
+  bind(event: 'state_change', callback: (change: ConnectionStateChange) => void): unknown;
+  unbind(event?: 'state_change', callback?: (change: ConnectionStateChange) => void): unknown;
+}
+
+export interface PusherLike {
+  readonly connection: PusherConnectionLike;
+  subscribe(channelName: string): PusherChannelLike;
+  unsubscribe(channelName: string): void;
+  disconnect(): void;
+}
+
+/** What `channelAuthorization.customHandler` receives from pusher-js. */
+export interface ChannelAuthorizationRequest {
+  socketId: string;
+  channelName: string;
+}
+
+export interface ChannelAuthorizationAnswer {
+  auth: string;
+  channel_data?: string;
+}
+
+/** The options the client gives the pusher-js constructor. */
+export interface PusherClientOptions {
+  cluster: string;
+  wsHost?: string;
+  wsPort?: number;
+  wssPort?: number;
+  forceTLS?: boolean;
+  enabledTransports?: string[];
+  disableStats?: boolean;
+  channelAuthorization: {
+    endpoint: string;
+    transport: 'ajax';
+    customHandler: (
+      request: ChannelAuthorizationRequest,
+      callback: (error: Error | null, answer: ChannelAuthorizationAnswer | null) => void,
+    ) => void;
+  };
+}
+
+/** pusher-js's constructor, or a stand-in with its shape. */
+export type PusherConstructor = new (key: string, options: PusherClientOptions) => PusherLike;
