@@ -31,7 +31,11 @@ export declare class OutboxQueue {
     private retryMs;
     private disposed;
     constructor(storage: StorageLike, key: string, send: (item: QueuedMessage) => Promise<Message>, isOnline: () => boolean, clock: Clock, callbacks: OutboxCallbacks);
-    /** add stores the message; call flush to send it. */
+    /**
+     * add stores the message; call flush to send it. Its created_at is moved a
+     * millisecond past the previous entry's if needed, so queue order (the order
+     * of sending) is also the order a chat shows pending messages in.
+     */
     add(item: QueuedMessage): void;
     /**
      * flush sends the queued messages in order and resolves when the queue is

@@ -21,10 +21,19 @@ export class OutboxQueue {
         this.disposed = false;
         this.items = new Observable(this.read());
     }
-    /** add stores the message; call flush to send it. */
+    /**
+     * add stores the message; call flush to send it. Its created_at is moved a
+     * millisecond past the previous entry's if needed, so queue order (the order
+     * of sending) is also the order a chat shows pending messages in.
+     */
     add(item) {
         // Read-modify-write on each change: another tab may share the storage.
-        this.write([...this.read(), item]);
+        const items = this.read();
+        const last = items[items.length - 1];
+        if (last && last.created_at >= item.created_at) {
+            item = { ...item, created_at: new Date(Date.parse(last.created_at) + 1).toISOString() };
+        }
+        this.write([...items, item]);
     }
     /**
      * flush sends the queued messages in order and resolves when the queue is
