@@ -12,6 +12,12 @@
 // Query parameters of TEST_DATABASE_URL carry over to the returned URLs:
 // TEST_DATABASE_URL=...?default_query_exec_mode=exec runs the tests the way
 // PgBouncer or Supavisor in transaction mode would.
+//
+// To run them through a real pooler, point TEST_DATABASE_URL at it and
+// TEST_DATABASE_ADMIN_URL at the server behind it: databases are then
+// created, dropped and templated directly on the server, and the returned
+// URLs reach them through the pooler (with default_query_exec_mode=exec
+// unless TEST_DATABASE_URL sets a mode). scripts/pgbouncer.sh starts one.
 package dbtest
 
 import (
@@ -60,6 +66,11 @@ func NewPool(tb testing.TB) (*pgxpool.Pool, string) {
 	}
 	return pool, url
 }
+
+// BehindPooler reports whether test databases are reached through a
+// transaction pooler (TEST_DATABASE_ADMIN_URL is set). Named prepared
+// statements, pgx's default cache_statement mode, do not work there.
+func BehindPooler() bool { return os.Getenv("TEST_DATABASE_ADMIN_URL") != "" }
 
 // Main runs the tests and then releases the private server dbtest may have
 // started, stopping it unless another test binary still uses it. Use it as

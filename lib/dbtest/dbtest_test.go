@@ -109,7 +109,7 @@ func TestPrivateServerFallback(t *testing.T) {
 	unreachable := "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&default_query_exec_mode=exec"
 
 	t.Run("without CI", func(t *testing.T) {
-		out, err := runChild(t, "TEST_DATABASE_URL="+unreachable, "CI=")
+		out, err := runChild(t, "TEST_DATABASE_URL="+unreachable, "TEST_DATABASE_ADMIN_URL=", "CI=")
 		if err != nil {
 			t.Fatalf("child failed: %v\n%s", err, out)
 		}
@@ -118,7 +118,7 @@ func TestPrivateServerFallback(t *testing.T) {
 		}
 	})
 	t.Run("with CI", func(t *testing.T) {
-		out, err := runChild(t, "TEST_DATABASE_URL="+unreachable, "CI=true")
+		out, err := runChild(t, "TEST_DATABASE_URL="+unreachable, "TEST_DATABASE_ADMIN_URL=", "CI=true")
 		if err == nil {
 			t.Fatalf("child passed with CI set and no server:\n%s", out)
 		}
@@ -126,6 +126,47 @@ func TestPrivateServerFallback(t *testing.T) {
 			t.Errorf("child output does not explain the failure:\n%s", out)
 		}
 	})
+}
+
+// With TEST_DATABASE_ADMIN_URL set, TEST_DATABASE_URL is taken for a
+// transaction pooler: the test's URL goes through it in exec mode, while
+// databases are created on the admin server. Here both name the same server,
+// which is enough to check the URLs; CI runs the suites through PgBouncer.
+func TestPoolerURLTakesExecMode(t *testing.T) {
+	if os.Getenv("DBTEST_CHILD") != "" {
+		t.Skip("child")
+	}
+	direct := os.Getenv("TEST_DATABASE_ADMIN_URL")
+	if direct == "" {
+		direct = os.Getenv("TEST_DATABASE_URL")
+	}
+	if direct == "" {
+		direct = dbtest.DefaultURL
+	}
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("default_query_exec_mode")
+	u.RawQuery = q.Encode()
+	conn, err := pgx.Connect(t.Context(), u.String())
+	if err != nil {
+		t.Skipf("no directly reachable server to pose as a pooler: %v", err)
+	}
+	conn.Close(t.Context())
+
+	out, err := runChild(t, "TEST_DATABASE_URL="+u.String(), "TEST_DATABASE_ADMIN_URL="+u.String())
+	if err != nil {
+		t.Fatalf("child failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "default_query_exec_mode=exec") {
+		t.Errorf("the pooled URL lacks default_query_exec_mode=exec:\n%s", out)
+	}
+	out, err = runChild(t, "TEST_DATABASE_URL=postgres://postgres@127.0.0.1:1/postgres", "TEST_DATABASE_ADMIN_URL="+u.String(), "CI=")
+	if err == nil || !strings.Contains(out, "(TEST_DATABASE_URL) is unreachable") {
+		t.Errorf("an unreachable pooler must fail the test, naming TEST_DATABASE_URL: %v\n%s", err, out)
+	}
 }
 
 // TestChildUsesDatabase is the child of TestPrivateServerFallback.

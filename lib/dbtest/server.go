@@ -21,19 +21,70 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // server is resolved once per test binary: every test shares it.
 var server struct {
-	once   sync.Once
-	admin  string // URL of a maintenance database, where databases are created
+	once  sync.Once
+	admin string // URL of a maintenance database, where databases are created
+	// base is the URL tests reach their databases through: TEST_DATABASE_URL,
+	// which may be a connection pooler, or admin when it is the same server.
+	base   string
 	err    error
 	shared *sharedServer // set when this binary uses the private server
 }
 
 func adminURL(tb testing.TB) string {
 	tb.Helper()
-	server.once.Do(func() { server.admin, server.shared, server.err = resolveServer() })
+	resolve()
 	if server.err != nil {
 		tb.Fatalf("dbtest: %v", server.err)
 	}
 	return server.admin
+}
+
+// baseURL is the URL whose host, port, user and query a test database's URL
+// takes.
+func baseURL() string {
+	resolve()
+	if server.base != "" {
+		return server.base
+	}
+	return server.admin
+}
+
+func resolve() {
+	server.once.Do(func() {
+		if admin := os.Getenv("TEST_DATABASE_ADMIN_URL"); admin != "" {
+			server.admin, server.base, server.err = resolvePooler(admin, os.Getenv("TEST_DATABASE_URL"))
+			return
+		}
+		server.admin, server.shared, server.err = resolveServer()
+	})
+}
+
+// resolvePooler serves TEST_DATABASE_URL pointing at a transaction pooler
+// (PgBouncer, Supavisor) in front of the server at TEST_DATABASE_ADMIN_URL.
+// Creating and dropping databases and the template build with its
+// session-level advisory lock go to the server directly: a transaction pooler
+// hands each transaction a different server session, so a session lock taken
+// through it would be neither held nor released where expected. The tests'
+// own connections go through the pooler, with default_query_exec_mode=exec
+// unless TEST_DATABASE_URL names a mode, because named prepared statements do
+// not survive a change of server session either.
+func resolvePooler(admin, pooled string) (string, string, error) {
+	for _, v := range []struct{ name, value string }{{"TEST_DATABASE_ADMIN_URL", admin}, {"TEST_DATABASE_URL", pooled}} {
+		u, err := url.Parse(v.value)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return "", "", fmt.Errorf("%s must be a postgres:// URL when TEST_DATABASE_ADMIN_URL is set", v.name)
+		}
+		if err := ping(v.value); err != nil {
+			return "", "", fmt.Errorf("PostgreSQL at %s (%s) is unreachable: %w", u.Redacted(), v.name, err)
+		}
+	}
+	u, _ := url.Parse(pooled)
+	q := u.Query()
+	if !q.Has("default_query_exec_mode") {
+		q.Set("default_query_exec_mode", "exec")
+		u.RawQuery = q.Encode()
+	}
+	return admin, u.String(), nil
 }
 
 func resolveServer() (string, *sharedServer, error) {

@@ -144,7 +144,7 @@ func newDatabase(tb testing.TB, admin, tpl string) string {
 			tb.Errorf("dbtest: %s: %v", sql, err)
 		}
 	})
-	dbURL, err := withDatabase(admin, name)
+	dbURL, err := withDatabase(baseURL(), name)
 	if err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}

@@ -34,6 +34,9 @@ func eachMode(t *testing.T, f func(t *testing.T, db *store.DB, pool *pgxpool.Poo
 	t.Helper()
 	for _, m := range queryModes {
 		t.Run(m.name, func(t *testing.T) {
+			if m.mode == pgx.QueryExecModeCacheStatement && dbtest.BehindPooler() {
+				t.Skip("named prepared statements do not survive a transaction pooler")
+			}
 			t.Parallel()
 			pool := newPool(t, dbtest.NewDatabase(t), func(c *pgxpool.Config) {
 				c.ConnConfig.DefaultQueryExecMode = m.mode
