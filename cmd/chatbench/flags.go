@@ -102,7 +102,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.jwtSecret, "jwt-secret", "", "the external chatwire's AUTH_JWT_SECRET (default $AUTH_JWT_SECRET)")
 	fs.IntVar(&o.coldRuns, "cold-runs", 20, "cold starts measured by -scenario cold-start")
 	sizes := fs.String("growth-sizes", "10000,100000,1000000", "stored messages at which growth measures")
-	fs.IntVar(&o.growthIters, "growth-iters", 300, "polls and history pages measured at each size")
+	fs.IntVar(&o.growthIters, "growth-iters", 1000, "polls and history pages measured at each size")
 	fs.DurationVar(&o.maxRateStep, "step", 8*time.Second, "length of each max-rate step")
 	fs.StringVar(&o.jsonFile, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&o.plotDir, "plot", "", "write SVG latency plots to this directory")

@@ -24,6 +24,7 @@ type series struct {
 	name   string
 	xs, ys []float64
 	dashed bool
+	color  string // empty: the palette's, by position
 }
 
 type tick struct {
@@ -81,6 +82,9 @@ func (c lineChart) svg() []byte {
 	}
 	for i, s := range c.series {
 		color := palette[i%len(palette)]
+		if s.color != "" {
+			color = s.color
+		}
 		var pts []string
 		for j := range s.xs {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(s.xs[j]), py(s.ys[j])))
@@ -219,8 +223,8 @@ func formatNum(v float64) string {
 
 // percentileSeries is a latency distribution on the "nines" scale, x =
 // -log10(1-q): 1 is p90, 2 p99, 3 p99.9, where latency plots look at tails.
-func percentileSeries(name string, sorted []time.Duration, dashed bool) series {
-	s := series{name: name, dashed: dashed}
+func percentileSeries(name, color string, sorted []time.Duration, dashed bool) series {
+	s := series{name: name, dashed: dashed, color: color}
 	if len(sorted) == 0 {
 		return s
 	}
@@ -256,11 +260,12 @@ func (b *bench) plotLoad(scenario string, rs []*result) error {
 		xLabel: "percentile", yLabel: "ms from scheduled send", xTicks: ninesTicks}
 	timeline := lineChart{title: scenario + ": delivery p99 of each second (" + load + ")",
 		xLabel: "second of the run", yLabel: "delivery p99, ms"}
-	for _, r := range rs {
+	for i, r := range rs {
+		color := palette[i%len(palette)]
 		dist.series = append(dist.series,
-			percentileSeries(r.System+" delivery", r.deliveryLat, false),
-			percentileSeries(r.System+" send", r.sendLat, true))
-		s := series{name: r.System}
+			percentileSeries(r.System+" delivery", color, r.deliveryLat, false),
+			percentileSeries(r.System+" send", color, r.sendLat, true))
+		s := series{name: r.System, color: color}
 		for i, v := range r.DeliveryP99BySecond {
 			s.xs, s.ys = append(s.xs, float64(i)), append(s.ys, v)
 		}
