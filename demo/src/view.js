@@ -1,0 +1,79 @@
+// DOM for the demo: plain elements, text set with textContent (message
+// bodies are user input), data attributes the browser tests select by.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name.startsWith('data-')) node.dataset[camel(name.slice(5))] = String(value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function camel(name) {
+  return name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+/** contactItem is a contact in the sidebar: online dot, name, unread count. */
+export function contactItem(user, { online, unread, current, onOpen }) {
+  const li = el(
+    'li',
+    { 'data-contact': user.id, 'aria-current': current ? 'true' : 'false' },
+    el('span', { class: 'dot', 'data-online': online ? 'true' : 'false', title: online ? 'online' : 'offline' }),
+    el('span', { class: 'name' }, user.name),
+    unread > 0 ? el('span', { class: 'unread', title: 'unread' }, String(unread)) : null,
+  );
+  li.addEventListener('click', onOpen);
+  return li;
+}
+
+export function roomItem(room, { current, onOpen }) {
+  const li = el('li', { 'data-room': room.id, 'aria-current': current ? 'true' : 'false' }, el('span', {}, '# ' + room.name));
+  li.addEventListener('click', onOpen);
+  return li;
+}
+
+/**
+ * messageItem is one message of the timeline. Your own messages carry a
+ * check: a clock while queued offline, ✓ once stored, ✓✓ once the receiver
+ * has read it (1:1 chats only; rooms have no read receipts).
+ */
+export function messageItem(message, { me, names, inRoom }) {
+  const mine = message.sender_id === me;
+  return el(
+    'li',
+    { class: mine ? 'message mine' : 'message', 'data-id': message.id || undefined, 'data-client-id': message.client_id },
+    inRoom && !mine ? el('span', { class: 'sender' }, names[message.sender_id] ?? message.sender_id) : null,
+    el('span', { class: 'body' }, message.body),
+    el('span', { class: 'meta' }, clock(message.created_at)),
+    mine ? check(message, inRoom) : null,
+  );
+}
+
+function check(message, inRoom) {
+  const state = message.status !== 'sent' ? message.status : !inRoom && message.read_at ? 'read' : 'sent';
+  const symbol = { pending: '◷', failed: '!', sent: '✓', read: '✓✓' }[state];
+  const title = { pending: 'waiting for the network', failed: 'not sent', sent: 'sent', read: 'read' }[state];
+  return el('span', { class: 'check', 'data-state': state, title }, symbol);
+}
+
+export function clock(iso) {
+  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** typingText is "Alice is typing…", or empty when nobody types. */
+export function typingText(users) {
+  if (users.length === 0) return '';
+  const names = users.map((u) => u.name || u.user_id);
+  return names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
+}
+
+/** presenceText is the chat header's subtitle for a user. */
+export function presenceText(status) {
+  if (!status) return '';
+  if (status.online) return 'online';
+  return status.last_active_at ? `last seen ${clock(status.last_active_at)}` : 'offline';
+}
