@@ -161,10 +161,11 @@ export class Chat {
         switch (event.event) {
             case 'new-message': {
                 const message = event.data;
+                const known = this.entries.get(message.id);
                 this.remoteTyping.stop(message.sender_id);
                 this.receive(message);
                 // Over Pusher's 10 KB limit the body is left out; history carries it whole.
-                if (message.truncated)
+                if (message.truncated && (!known || known.truncated))
                     void this.refresh();
                 break;
             }
@@ -290,7 +291,7 @@ export function mergeMessage(existing, incoming) {
     const readAt = existing.read_at ?? incoming.read_at;
     if (readAt === existing.read_at && (source === existing || sameContent(existing, incoming)))
         return existing;
-    return toChatMessage({ ...existing, ...source, read_at: readAt });
+    return toChatMessage({ ...existing, ...source, truncated: source.truncated, read_at: readAt });
 }
 function sameContent(a, b) {
     return (a.body === b.body &&

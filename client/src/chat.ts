@@ -224,10 +224,11 @@ export class Chat {
     switch (event.event) {
       case 'new-message': {
         const message = event.data as Message;
+        const known = this.entries.get(message.id);
         this.remoteTyping.stop(message.sender_id);
         this.receive(message);
         // Over Pusher's 10 KB limit the body is left out; history carries it whole.
-        if (message.truncated) void this.refresh();
+        if (message.truncated && (!known || known.truncated)) void this.refresh();
         break;
       }
       case 'message-read':
@@ -346,7 +347,7 @@ export function mergeMessage(existing: ChatMessage, incoming: Message): ChatMess
   const source: Message = incoming.truncated && !existing.truncated ? existing : incoming;
   const readAt = existing.read_at ?? incoming.read_at;
   if (readAt === existing.read_at && (source === existing || sameContent(existing, incoming))) return existing;
-  return toChatMessage({ ...existing, ...source, read_at: readAt });
+  return toChatMessage({ ...existing, ...source, truncated: source.truncated, read_at: readAt });
 }
 
 function sameContent(a: Message, b: Message): boolean {
