@@ -1,7 +1,8 @@
 import { ChatwireError, type FetchLike, type TokenGetter } from './api.js';
 import { Chat } from './chat.js';
+import { type ConnectionTimings } from './connection.js';
 import { type NotificationOptions } from './notifications.js';
-import { type Unsubscribe } from './observable.js';
+import type { Unsubscribe } from './observable.js';
 import { type PresenceSnapshot } from './presence.js';
 import { type QueuedMessage } from './queue.js';
 import { type TypingTimings } from './typing.js';
@@ -20,18 +21,11 @@ export interface PusherSettings {
     enabledTransports?: string[];
 }
 /** Timings, in milliseconds; the defaults follow chatwire's contract. */
-export interface ClientTimings extends TypingTimings {
+export interface ClientTimings extends TypingTimings, ConnectionTimings {
     /** Poll interval while Pusher is unavailable. */
     pollIntervalMs: number;
-    /** How long Pusher may be disconnected or connecting before polling starts. */
-    disconnectGraceMs: number;
     /** Quiet period before visible messages are marked read. */
     readDebounceMs: number;
-    /**
-     * Delay between Pusher reconnecting and the catch-up poll, so pusher-js has
-     * re-subscribed every channel before the poll decides what was missed.
-     */
-    catchUpDelayMs: number;
 }
 export declare const defaultTimings: ClientTimings;
 export interface ClientOptions {

@@ -6,8 +6,8 @@ import PusherJs from 'pusher-js';
 import { Api, ChatwireError } from './api.js';
 import { presenceChannel, userChannel } from './channels.js';
 import { Chat } from './chat.js';
+import { ConnectionMonitor } from './connection.js';
 import { Notifier } from './notifications.js';
-import { Observable } from './observable.js';
 import { Poller } from './poll.js';
 import { PresenceStore } from './presence.js';
 import { memoryStorage, OutboxQueue } from './queue.js';
@@ -30,16 +30,11 @@ export function createClient(options) {
 const bundledPusher = (PusherJs.default ?? PusherJs);
 class Client {
     constructor(options) {
-        this.connection = new Observable('connecting');
         this.subscriptions = new Map();
         this.chats = new Set();
         this.eventListeners = new Set();
         this.sends = new Map();
         this.cleanups = [];
-        this.graceTimer = undefined;
-        this.catchUpTimer = undefined;
-        /** Set while live delivery may have missed events, until a catch-up poll ran. */
-        this.missedLive = false;
         this.stopped = false;
         this.userId = options.userId;
         this.timings = { ...defaultTimings, ...options.timings };
@@ -56,27 +51,18 @@ class Client {
         this.queue = new OutboxQueue(options.storage ?? browserStorage(), `chatwire:outbox:${this.userId}`, (item) => this.sendQueued(item), () => this.network.isOnline(), this.clock, { sent: (item, message) => this.settleSent(item, message), dropped: (item, error) => this.settleDropped(item, error) });
         this.poller = new Poller(this.api, this.clock, { intervalMs: this.timings.pollIntervalMs, limit: 100 }, (event) => this.deliver(event.channel, event.event, event.data, 'poll'), (error) => this.report(error));
         this.pusher = options.pusher ? this.startPusher(options.pusher, options.Pusher ?? bundledPusher, apiUrl) : null;
-        this.pusherState = this.pusher?.connection.state ?? 'unavailable';
-        if (this.pusher) {
-            const onStateChange = (change) => {
-                this.pusherState = change.current;
-                this.evaluate();
-            };
-            this.pusher.connection.bind('state_change', onStateChange);
-            this.cleanups.push(() => this.pusher?.connection.unbind('state_change', onStateChange));
-        }
-        this.cleanups.push(this.network.subscribe(() => {
-            this.evaluate();
-            if (this.network.isOnline())
-                void this.queue.flush();
-        }));
+        this.monitor = new ConnectionMonitor(this.pusher, this.network, this.poller, this.clock, this.timings, () => {
+            void this.queue.flush();
+        });
         // The user's own channels, for as long as the client lives: presence
         // occupancy makes the user online; the private one carries notifications
         // and contacts' status changes.
         this.cleanups.push(this.listen(userChannel(this.userId), (event) => this.handleUserEvent(event)));
         this.cleanups.push(this.listen(presenceChannel(this.userId), () => { }));
-        this.evaluate();
         void this.queue.flush();
+    }
+    get connection() {
+        return this.monitor.status;
     }
     get outbox() {
         return this.queue.items;
@@ -103,8 +89,7 @@ class Client {
         [...this.chats].forEach((chat) => chat.close());
         this.stopped = true;
         this.cleanups.splice(0).forEach((cleanup) => cleanup());
-        this.clock.clearTimeout(this.graceTimer);
-        this.clock.clearTimeout(this.catchUpTimer);
+        this.monitor.dispose();
         this.poller.dispose();
         this.queue.dispose();
         this.receipts.dispose();
@@ -213,63 +198,6 @@ class Client {
         catch (err) {
             this.report(new ChatwireError(0, 'listener', `an event listener threw: ${String(err)}`));
         }
-    }
-    /**
-     * evaluate decides, after any change of Pusher's state or of the network,
-     * whether to poll, and what the app is told about the connection.
-     */
-    evaluate() {
-        if (this.stopped)
-            return;
-        const online = this.network.isOnline();
-        const connected = this.pusherState === 'connected';
-        if (connected) {
-            this.clock.clearTimeout(this.graceTimer);
-            this.graceTimer = undefined;
-            this.poller.stop();
-            if (this.missedLive) {
-                this.missedLive = false;
-                this.clock.clearTimeout(this.catchUpTimer);
-                this.catchUpTimer = this.clock.setTimeout(() => void this.poller.catchUp(), this.timings.catchUpDelayMs);
-            }
-            else {
-                // Taken while live delivery works, so a later fallback misses nothing.
-                void this.poller.takeCursor();
-            }
-            void this.queue.flush();
-        }
-        else {
-            if (this.poller.currentCursor !== null || this.poller.polling)
-                this.missedLive = true;
-            this.clock.clearTimeout(this.catchUpTimer);
-            if (!online) {
-                this.clock.clearTimeout(this.graceTimer);
-                this.graceTimer = undefined;
-                this.poller.stop();
-            }
-            else if (!this.pusher || this.pusherState === 'unavailable' || this.pusherState === 'failed') {
-                this.clock.clearTimeout(this.graceTimer);
-                this.graceTimer = undefined;
-                this.startPolling();
-            }
-            else if (!this.poller.polling && this.graceTimer === undefined) {
-                this.graceTimer = this.clock.setTimeout(() => {
-                    this.graceTimer = undefined;
-                    if (this.pusherState !== 'connected' && this.network.isOnline())
-                        this.startPolling();
-                }, this.timings.disconnectGraceMs);
-            }
-        }
-        this.updateStatus();
-    }
-    startPolling() {
-        this.missedLive = true;
-        this.poller.start();
-        this.updateStatus();
-    }
-    updateStatus() {
-        const online = this.network.isOnline();
-        this.connection.set(!online ? 'offline' : this.pusherState === 'connected' ? 'connected' : this.poller.polling ? 'polling' : 'connecting');
     }
     isOpen(channel) {
         for (const chat of this.chats)

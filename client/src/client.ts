@@ -7,8 +7,9 @@ import PusherJs from 'pusher-js';
 import { Api, ChatwireError, type FetchLike, type TokenGetter } from './api.js';
 import { presenceChannel, userChannel } from './channels.js';
 import { Chat, type ChatHost } from './chat.js';
+import { ConnectionMonitor, type ConnectionTimings } from './connection.js';
 import { Notifier, type NotificationOptions } from './notifications.js';
-import { Observable, type Unsubscribe } from './observable.js';
+import type { Unsubscribe } from './observable.js';
 import { Poller } from './poll.js';
 import { PresenceStore, type PresenceSnapshot } from './presence.js';
 import { memoryStorage, OutboxQueue, type QueuedMessage } from './queue.js';
@@ -20,7 +21,6 @@ import {
   type ChannelEventCallback,
   type ChatTarget,
   type Clock,
-  type ConnectionStateChange,
   type ConnectionStatus,
   type EventSource,
   type Message,
@@ -49,18 +49,11 @@ export interface PusherSettings {
 }
 
 /** Timings, in milliseconds; the defaults follow chatwire's contract. */
-export interface ClientTimings extends TypingTimings {
+export interface ClientTimings extends TypingTimings, ConnectionTimings {
   /** Poll interval while Pusher is unavailable. */
   pollIntervalMs: number;
-  /** How long Pusher may be disconnected or connecting before polling starts. */
-  disconnectGraceMs: number;
   /** Quiet period before visible messages are marked read. */
   readDebounceMs: number;
-  /**
-   * Delay between Pusher reconnecting and the catch-up poll, so pusher-js has
-   * re-subscribed every channel before the poll decides what was missed.
-   */
-  catchUpDelayMs: number;
 }
 
 export const defaultTimings: ClientTimings = {
@@ -153,7 +146,6 @@ class Client implements ChatwireClient, ChatHost {
   readonly clock: Clock;
   readonly typingTimings: TypingTimings;
   readonly queue: OutboxQueue;
-  readonly connection = new Observable<ConnectionStatus>('connecting');
   readonly presence: PresenceStore;
   readonly notifications: Notifier;
 
@@ -168,11 +160,7 @@ class Client implements ChatwireClient, ChatHost {
   private readonly sends = new Map<string, { resolve: (m: Message) => void; reject: (e: ChatwireError) => void }>();
   private readonly cleanups: Unsubscribe[] = [];
   private readonly onError: (error: ChatwireError) => void;
-  private pusherState: string;
-  private graceTimer: unknown = undefined;
-  private catchUpTimer: unknown = undefined;
-  /** Set while live delivery may have missed events, until a catch-up poll ran. */
-  private missedLive = false;
+  private readonly monitor: ConnectionMonitor;
   private stopped = false;
 
   constructor(options: ClientOptions) {
@@ -212,21 +200,9 @@ class Client implements ChatwireClient, ChatHost {
     );
 
     this.pusher = options.pusher ? this.startPusher(options.pusher, options.Pusher ?? bundledPusher, apiUrl) : null;
-    this.pusherState = this.pusher?.connection.state ?? 'unavailable';
-    if (this.pusher) {
-      const onStateChange = (change: ConnectionStateChange) => {
-        this.pusherState = change.current;
-        this.evaluate();
-      };
-      this.pusher.connection.bind('state_change', onStateChange);
-      this.cleanups.push(() => this.pusher?.connection.unbind('state_change', onStateChange));
-    }
-    this.cleanups.push(
-      this.network.subscribe(() => {
-        this.evaluate();
-        if (this.network.isOnline()) void this.queue.flush();
-      }),
-    );
+    this.monitor = new ConnectionMonitor(this.pusher, this.network, this.poller, this.clock, this.timings, () => {
+      void this.queue.flush();
+    });
 
     // The user's own channels, for as long as the client lives: presence
     // occupancy makes the user online; the private one carries notifications
@@ -234,8 +210,11 @@ class Client implements ChatwireClient, ChatHost {
     this.cleanups.push(this.listen(userChannel(this.userId), (event) => this.handleUserEvent(event)));
     this.cleanups.push(this.listen(presenceChannel(this.userId), () => {}));
 
-    this.evaluate();
     void this.queue.flush();
+  }
+
+  get connection(): Watchable<ConnectionStatus> {
+    return this.monitor.status;
   }
 
   get outbox(): Watchable<readonly QueuedMessage[]> {
@@ -265,8 +244,7 @@ class Client implements ChatwireClient, ChatHost {
     [...this.chats].forEach((chat) => chat.close());
     this.stopped = true;
     this.cleanups.splice(0).forEach((cleanup) => cleanup());
-    this.clock.clearTimeout(this.graceTimer);
-    this.clock.clearTimeout(this.catchUpTimer);
+    this.monitor.dispose();
     this.poller.dispose();
     this.queue.dispose();
     this.receipts.dispose();
@@ -379,61 +357,6 @@ class Client implements ChatwireClient, ChatHost {
     } catch (err) {
       this.report(new ChatwireError(0, 'listener', `an event listener threw: ${String(err)}`));
     }
-  }
-
-  /**
-   * evaluate decides, after any change of Pusher's state or of the network,
-   * whether to poll, and what the app is told about the connection.
-   */
-  private evaluate(): void {
-    if (this.stopped) return;
-    const online = this.network.isOnline();
-    const connected = this.pusherState === 'connected';
-    if (connected) {
-      this.clock.clearTimeout(this.graceTimer);
-      this.graceTimer = undefined;
-      this.poller.stop();
-      if (this.missedLive) {
-        this.missedLive = false;
-        this.clock.clearTimeout(this.catchUpTimer);
-        this.catchUpTimer = this.clock.setTimeout(() => void this.poller.catchUp(), this.timings.catchUpDelayMs);
-      } else {
-        // Taken while live delivery works, so a later fallback misses nothing.
-        void this.poller.takeCursor();
-      }
-      void this.queue.flush();
-    } else {
-      if (this.poller.currentCursor !== null || this.poller.polling) this.missedLive = true;
-      this.clock.clearTimeout(this.catchUpTimer);
-      if (!online) {
-        this.clock.clearTimeout(this.graceTimer);
-        this.graceTimer = undefined;
-        this.poller.stop();
-      } else if (!this.pusher || this.pusherState === 'unavailable' || this.pusherState === 'failed') {
-        this.clock.clearTimeout(this.graceTimer);
-        this.graceTimer = undefined;
-        this.startPolling();
-      } else if (!this.poller.polling && this.graceTimer === undefined) {
-        this.graceTimer = this.clock.setTimeout(() => {
-          this.graceTimer = undefined;
-          if (this.pusherState !== 'connected' && this.network.isOnline()) this.startPolling();
-        }, this.timings.disconnectGraceMs);
-      }
-    }
-    this.updateStatus();
-  }
-
-  private startPolling(): void {
-    this.missedLive = true;
-    this.poller.start();
-    this.updateStatus();
-  }
-
-  private updateStatus(): void {
-    const online = this.network.isOnline();
-    this.connection.set(
-      !online ? 'offline' : this.pusherState === 'connected' ? 'connected' : this.poller.polling ? 'polling' : 'connecting',
-    );
   }
 
   private isOpen(channel: string): boolean {

@@ -21,4 +21,5 @@ export type { PresenceSnapshot } from './presence.js';
 export type { NotificationApi, NotificationHandle, NotificationOptions } from './notifications.js';
 export type { Unsubscribe } from './observable.js';
 export type { TypingTimings } from './typing.js';
+export type { ConnectionTimings } from './connection.js';
 export type * from './types.js';
