@@ -109,7 +109,7 @@ func (b *bench) systems(ctx context.Context) ([]system, error) {
 		if err := b.openDatabase(ctx, false); err != nil {
 			return nil, err
 		}
-		p, err := startChatwire(ctx, b.db, b.secrets, o.pool, b.dir)
+		p, err := startChatwire(ctx, b.db, b.secrets, o.pool, b.dir, o.cpuProfile)
 		if err != nil {
 			return nil, err
 		}

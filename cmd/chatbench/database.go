@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,6 +93,19 @@ func (db *database) connections(ctx context.Context, app string) (int, error) {
 	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
 		db.name, app).Scan(&n)
 	return n, err
+}
+
+// postmasterPID is the private server's main process, 0 for DATABASE_URL's.
+func (db *database) postmasterPID() int {
+	if db.local == nil {
+		return 0
+	}
+	raw, err := os.ReadFile(filepath.Join(db.local.Dir(), "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(raw), "\n", 2)[0]))
+	return pid
 }
 
 // close drops the database and stops the private server, if any.

@@ -39,8 +39,9 @@ type options struct {
 	growthIters int
 	maxRateStep time.Duration
 
-	jsonFile string
-	plotDir  string
+	jsonFile   string
+	plotDir    string
+	cpuProfile string
 
 	// set names the flags given on the command line, which win over a
 	// scenario's settings.
@@ -106,6 +107,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.maxRateStep, "step", 8*time.Second, "length of each max-rate step")
 	fs.StringVar(&o.jsonFile, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&o.plotDir, "plot", "", "write SVG latency plots to this directory")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the chatwire server process (all its runs) to this file")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -15,7 +15,8 @@ type usage struct {
 	rssMB         float64 // peak resident set of the server process
 	serverCPUPct  float64 // of one core: 200% is both cores of this machine
 	harnessCPUPct float64
-	pgConns       int // peak sessions of the server's pool
+	postgresCPU   float64 // the private Postgres's processes; 0 with DATABASE_URL
+	pgConns       int     // peak sessions of the server's pool
 }
 
 // sampler watches the server process and its Postgres sessions every 250 ms.
@@ -29,6 +30,8 @@ type sampler struct {
 	start                    time.Time
 	serverCPU0, harnessCPU0  time.Duration
 	serverCPUOK, harnessCPUk bool
+	postmaster               int
+	postgresCPU0             map[int]time.Duration
 }
 
 func startSampling(ctx context.Context, sys system, db *database) *sampler {
@@ -36,6 +39,10 @@ func startSampling(ctx context.Context, sys system, db *database) *sampler {
 	s := &sampler{cancel: cancel, pid: sys.serverPID(), start: time.Now()}
 	s.serverCPU0, s.serverCPUOK = cpuTime(s.pid)
 	s.harnessCPU0, s.harnessCPUk = cpuTime(os.Getpid())
+	if db != nil {
+		s.postmaster = db.postmasterPID()
+		s.postgresCPU0 = treeCPU(s.postmaster)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -73,8 +80,54 @@ func (s *sampler) stop() usage {
 	if cpu, ok := cpuTime(os.Getpid()); ok && s.harnessCPUk {
 		s.u.harnessCPUPct = round1((cpu - s.harnessCPU0).Seconds() / wall * 100)
 	}
+	if s.postmaster > 0 {
+		var total time.Duration
+		for pid, cpu := range treeCPU(s.postmaster) {
+			total += cpu - s.postgresCPU0[pid] // a new backend started from 0
+		}
+		s.u.postgresCPU = round1(total.Seconds() / wall * 100)
+	}
 	s.u.rssMB = round1(s.u.rssMB)
 	return s.u
+}
+
+// treeCPU is the CPU time of a process and its children, by pid.
+func treeCPU(parent int) map[int]time.Duration {
+	cpu := map[int]time.Duration{}
+	if parent <= 0 {
+		return cpu
+	}
+	if t, ok := cpuTime(parent); ok {
+		cpu[parent] = t
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || parentPID(pid) != parent {
+			continue
+		}
+		if t, ok := cpuTime(pid); ok {
+			cpu[pid] = t
+		}
+	}
+	return cpu
+}
+
+func parentPID(pid int) int {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 // clockTicks is USER_HZ, 100 on every Linux this runs on.

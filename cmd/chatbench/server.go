@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -47,6 +48,17 @@ func serveChild(ctx context.Context, getenv func(string) string, stdin io.Reader
 		}
 		defer f.Close()
 		log = httpapi.NewLogger(f)
+	}
+	if path := getenv("CHATBENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	pusher, err := pusherlocal.New(pusherlocal.Config{
 		AppID: getenv("PUSHER_APP_ID"), Key: getenv("PUSHER_KEY"), Secret: getenv("PUSHER_SECRET"), Logger: log,
@@ -180,7 +192,7 @@ func (p *process) stop() {
 
 // startChatwire starts chatwire and its Pusher-protocol server in a child
 // process on db, with a Postgres pool of poolSize connections.
-func startChatwire(ctx context.Context, db *database, s secrets, poolSize int, dir string) (*process, error) {
+func startChatwire(ctx context.Context, db *database, s secrets, poolSize int, dir, cpuProfile string) (*process, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -195,6 +207,13 @@ func startChatwire(ctx context.Context, db *database, s secrets, poolSize int, d
 		"PUSHER_KEY=" + pusherKey,
 		"PUSHER_SECRET=" + s.pusher,
 		"CHATBENCH_LOG=" + filepath.Join(dir, "chatwire-access.log"),
+	}
+	if cpuProfile != "" {
+		abs, err := filepath.Abs(cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Env = append(cmd.Env, "CHATBENCH_CPUPROFILE="+abs)
 	}
 	cmd.WaitDelay = 5 * time.Second
 	return startProcess(ctx, cmd, filepath.Join(dir, "chatwire.log"))
