@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/lib/dbtest"
+	"github.com/chatwire/chatwire/lib/localpg"
 	"github.com/chatwire/chatwire/lib/nodetest"
 )
 
@@ -24,10 +25,11 @@ func TestBrowserDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// dev keeps .chatwire/secrets.env in its working directory, read at
-	// start only; nodetest then needs the repository's to find e2e/.
-	t.Chdir(t.TempDir())
-	cmd := startCommand(t, map[string]string{"DATABASE_URL": dbtest.NewDatabase(t)}, devArgs...)
+	// dev keeps .chatwire/ in its working directory, used at start only;
+	// nodetest then needs the repository's to find e2e/.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	cmd := startCommand(t, browserDevEnv(t, dir), devArgs...)
 	t.Chdir(repo)
 	waitHealthy(t, newClient(t), cmd.addrs.App)
 
@@ -36,6 +38,28 @@ func TestBrowserDemo(t *testing.T) {
 		"CHROMIUM="+chromiumPath,
 	)
 	cmd.stopCleanly(t)
+}
+
+// browserDevEnv is dev's environment: none, so that dev starts its private
+// Postgres (1 to 2 s), when a PostgreSQL install is found. Poll hands out an
+// event only once every older transaction of the whole database cluster has
+// ended, so on the shared test cluster another package's long transaction
+// could hold back the poll the outage test times. Without an install, a
+// database of the shared cluster.
+func browserDevEnv(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	if _, err := localpg.FindBinDir(); err != nil {
+		t.Logf("no PostgreSQL install for a private server (%v); using the shared test cluster", err)
+		return map[string]string{"DATABASE_URL": dbtest.NewDatabase(t)}
+	}
+	// As root, localpg runs Postgres as an unprivileged user, who must reach
+	// .chatwire/postgres; t.TempDir's directories are private to us.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return map[string]string{}
 }
 
 // requireBrowserTools skips the test, or fails it when CI is set, without
