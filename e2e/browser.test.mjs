@@ -70,7 +70,10 @@ async function signIn(id) {
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${id}] page error: ${err.message}`));
   await page.goto(appURL + '/');
-  await page.locator(`#login-users button[data-user="${id}"]`).click();
+  const pick = page.locator(`#login-users button[data-user="${id}"]`);
+  await pick.waitFor();
+  if (id === 'alice') await screenshot(page, 'login');
+  await pick.click();
   await page.locator('#status[data-status="connected"]').waitFor();
   return { context, page };
 }

@@ -2,7 +2,7 @@
 // dedupe, typing, receipts, presence, notifications, polling, the offline
 // queue); this file only draws what it reports and passes on what the user does.
 import { createClient } from '@chatwire/client';
-import { postJSON } from './http.js';
+import { getJSON, postJSON } from './http.js';
 import { contactItem, messageItem, presenceText, roomItem, typingText } from './view.js';
 
 const $ = (id) => document.getElementById(id);
@@ -72,6 +72,14 @@ export function startChat(config, session, { signOut }) {
   const drawToggle = () => {
     toggle.textContent = pusherRunning ? 'stop Pusher' : 'start Pusher';
   };
+  // Another tab may have flipped the switch: re-read it whenever the
+  // connection changes, which is what a flip causes.
+  client.connection.subscribe(() => {
+    getJSON('/demo/config.json').then((c) => {
+      pusherRunning = c.pusher.running;
+      drawToggle();
+    }, () => {});
+  });
   toggle.addEventListener('click', async () => {
     try {
       pusherRunning = (await postJSON('/demo/pusher', { running: !pusherRunning })).running;
