@@ -24,26 +24,45 @@ import (
 // growthResult is poll and history latency at each size of the log.
 type growthResult struct {
 	Points []growthPoint `json:"sizes"`
-	// PollP99Ratio is poll p99 at the largest size over poll p99 at the
-	// smallest; the target is at most 2.
-	PollP99Ratio    float64 `json:"poll_p99_largest_over_smallest"`
-	HistoryP99Ratio float64 `json:"history_p99_largest_over_smallest"`
+	// Ratios are p99 at the largest size over p99 at the smallest, per
+	// query mode; the target for poll is at most 2.
+	Ratios []growthRatio `json:"p99_largest_over_smallest"`
+}
+
+type growthRatio struct {
+	Mode    string  `json:"mode"`
+	Poll    float64 `json:"poll"`
+	History float64 `json:"history"`
 }
 
 type growthPoint struct {
-	Messages    int               `json:"messages"`
-	Events      int               `json:"events"`
-	SeedSeconds float64           `json:"seed_seconds"`
-	DatabaseMB  float64           `json:"database_mb"`
-	PollP50     float64           `json:"poll_p50_ms"`
-	PollP95     float64           `json:"poll_p95_ms"`
-	PollP99     float64           `json:"poll_p99_ms"`
-	HistoryP50  float64           `json:"history_p50_ms"`
-	HistoryP95  float64           `json:"history_p95_ms"`
-	HistoryP99  float64           `json:"history_p99_ms"`
-	IndexesOnly bool              `json:"plans_use_indexes"`
-	Plans       map[string]string `json:"plans"`
+	Messages    int          `json:"messages"`
+	Events      int          `json:"events"`
+	SeedSeconds float64      `json:"seed_seconds"`
+	DatabaseMB  float64      `json:"database_mb"`
+	Modes       []growthMode `json:"modes"`
+	// PlanProblems lists what the plans do that does not scale: empty when
+	// poll range-scans events_log and history pages are ordered index scans.
+	PlanProblems []string          `json:"plan_problems"`
+	Plans        map[string]string `json:"plans"`
 }
+
+// growthMode is the latency through one pgx query exec mode: the default
+// (prepared statements, generic plans after five runs on a connection) or
+// exec, as behind PgBouncer or Supavisor (every query planned for its
+// parameters, as on a fresh connection).
+type growthMode struct {
+	Mode       string  `json:"mode"`
+	PollP50    float64 `json:"poll_p50_ms"`
+	PollP95    float64 `json:"poll_p95_ms"`
+	PollP99    float64 `json:"poll_p99_ms"`
+	HistoryP50 float64 `json:"history_p50_ms"`
+	HistoryP95 float64 `json:"history_p95_ms"`
+	HistoryP99 float64 `json:"history_p99_ms"`
+}
+
+// growthModes are the query exec modes growth measures, by URL parameter.
+var growthModes = []string{"cache_statement", "exec"}
 
 // growth seeds a private Postgres (so the long seeding transactions hold
 // back nobody else's poll) to each size with one INSERT … SELECT
@@ -59,11 +78,15 @@ func (b *bench) growth(ctx context.Context) error {
 	if b.report.Machine.Postgres == "" {
 		b.report.Machine.Postgres = db.version
 	}
-	app, stop, err := startGrowthApp(ctx, db.url, b.secrets.jwt, nil)
-	if err != nil {
-		return err
+	apps := map[string]string{}
+	for _, mode := range growthModes {
+		app, stop, err := startGrowthApp(ctx, withParams(db.url, map[string]string{"default_query_exec_mode": mode}), b.secrets.jwt, nil)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		apps[mode] = app
 	}
-	defer stop()
 	var notices noticeLog
 	explainApp, stopExplain, err := startGrowthApp(ctx, db.url, b.secrets.jwt, &notices)
 	if err != nil {
@@ -100,21 +123,27 @@ func (b *bench) growth(ctx context.Context) error {
 		}
 		p.DatabaseMB = round1(p.DatabaseMB)
 		fmt.Fprintf(b.log, "chatbench: growth: %d messages, %d events: measuring\n", size, p.Events)
-		poll, hist, err := g.measure(ctx, app, b.opts.growthIters)
-		if err != nil {
-			return err
+		for _, mode := range growthModes {
+			poll, hist, err := g.measure(ctx, apps[mode], b.opts.growthIters)
+			if err != nil {
+				return err
+			}
+			p.Modes = append(p.Modes, growthMode{Mode: mode,
+				PollP50: pct(poll, .5), PollP95: pct(poll, .95), PollP99: pct(poll, .99),
+				HistoryP50: pct(hist, .5), HistoryP95: pct(hist, .95), HistoryP99: pct(hist, .99)})
 		}
-		p.PollP50, p.PollP95, p.PollP99 = pct(poll, .5), pct(poll, .95), pct(poll, .99)
-		p.HistoryP50, p.HistoryP95, p.HistoryP99 = pct(hist, .5), pct(hist, .95), pct(hist, .99)
 		if p.Plans, err = g.explain(ctx, explainApp, &notices); err != nil {
 			return err
 		}
-		p.IndexesOnly = plansUseIndexes(p.Plans)
+		p.PlanProblems = planProblems(p.Plans)
 		res.Points = append(res.Points, p)
 	}
-	if n := len(res.Points); n > 0 && res.Points[0].PollP99 > 0 {
-		res.PollP99Ratio = round2(res.Points[n-1].PollP99 / res.Points[0].PollP99)
-		res.HistoryP99Ratio = round2(res.Points[n-1].HistoryP99 / res.Points[0].HistoryP99)
+	if n := len(res.Points); n > 0 {
+		for i, mode := range growthModes {
+			first, last := res.Points[0].Modes[i], res.Points[n-1].Modes[i]
+			res.Ratios = append(res.Ratios, growthRatio{Mode: mode,
+				Poll: round2(last.PollP99 / first.PollP99), History: round2(last.HistoryP99 / first.HistoryP99)})
+		}
 	}
 	b.report.Growth = res
 	printGrowth(b.out, res)
@@ -329,42 +358,70 @@ func (g *growthClient) explain(ctx context.Context, app string, notices *noticeL
 	return plans, nil
 }
 
-// plansUseIndexes is false when a plan scans messages or events whole.
-func plansUseIndexes(plans map[string]string) bool {
-	for _, p := range plans {
-		if p == "" || strings.Contains(p, "Seq Scan on messages") || strings.Contains(p, "Seq Scan on events") {
-			return false
+// planProblems checks the plans: poll must range-scan events_log, and a
+// history page must walk messages_chat_history in order and stop after the
+// page, not fetch the whole chat and sort it (a Bitmap Heap Scan under a
+// Sort reads every message of the chat).
+func planProblems(plans map[string]string) []string {
+	var problems []string
+	for _, name := range []string{"poll", "history first page", "history next page"} {
+		p, ok := plans[name]
+		switch {
+		case !ok || p == "":
+			problems = append(problems, name+": no plan captured")
+		case strings.Contains(p, "Seq Scan on messages") || strings.Contains(p, "Seq Scan on events"):
+			problems = append(problems, name+": sequential scan")
+		case name == "poll" && !strings.Contains(p, "Index Scan using events_log"):
+			problems = append(problems, name+": no range scan of events_log")
+		case name != "poll" && strings.Contains(p, "Bitmap Heap Scan on messages"):
+			problems = append(problems, name+": reads the whole chat (bitmap scan + sort), not an ordered index scan")
 		}
 	}
-	return true
+	return problems
 }
 
 func printGrowth(w io.Writer, r *growthResult) {
 	fmt.Fprintf(w, "\n== growth (poll after each new message, history pages of 50; private Postgres)\n")
-	fmt.Fprintf(w, "%10s %10s %8s %9s %9s %9s %9s %9s %9s %8s\n", "messages", "events", "seed s", "poll p50", "poll p95", "poll p99", "hist p50", "hist p95", "hist p99", "indexes")
+	fmt.Fprintf(w, "%10s %10s %8s %16s %9s %9s %9s %9s %9s %9s\n", "messages", "events", "seed s", "exec mode",
+		"poll p50", "poll p95", "poll p99", "hist p50", "hist p95", "hist p99")
 	for _, p := range r.Points {
-		fmt.Fprintf(w, "%10d %10d %8.1f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %8v\n", p.Messages, p.Events, p.SeedSeconds,
-			p.PollP50, p.PollP95, p.PollP99, p.HistoryP50, p.HistoryP95, p.HistoryP99, p.IndexesOnly)
+		for _, m := range p.Modes {
+			fmt.Fprintf(w, "%10d %10d %8.1f %16s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", p.Messages, p.Events, p.SeedSeconds, m.Mode,
+				m.PollP50, m.PollP95, m.PollP99, m.HistoryP50, m.HistoryP95, m.HistoryP99)
+		}
 	}
-	fmt.Fprintf(w, "poll p99 largest/smallest: %.2f (target <= 2); history p99: %.2f\n", r.PollP99Ratio, r.HistoryP99Ratio)
+	for _, p := range r.Points {
+		plans := "plans as expected (poll: events_log range scan; history: ordered messages_chat_history scan)"
+		if len(p.PlanProblems) > 0 {
+			plans = "PLAN PROBLEMS: " + strings.Join(p.PlanProblems, "; ")
+		}
+		fmt.Fprintf(w, "at %d messages: %s\n", p.Messages, plans)
+	}
+	for _, rt := range r.Ratios {
+		fmt.Fprintf(w, "p99 largest/smallest (%s): poll %.2f (target <= 2), history %.2f\n", rt.Mode, rt.Poll, rt.History)
+	}
 	if n := len(r.Points); n > 0 {
 		last := r.Points[n-1]
 		for _, name := range []string{"poll", "history first page", "history next page"} {
 			if plan, ok := last.Plans[name]; ok {
-				fmt.Fprintf(w, "\n-- plan of %s at %d messages (auto_explain, actual times):\n%s\n", name, last.Messages, plan)
+				fmt.Fprintf(w, "\n-- plan of %s at %d messages (auto_explain on a fresh connection, actual times):\n%s\n", name, last.Messages, plan)
 			}
 		}
 	}
 }
 
 func (b *bench) plotGrowth(r *growthResult) error {
-	c := barChart{title: "growth: poll and history latency by stored messages", yLabel: "ms"}
-	names := []string{"poll p50", "poll p99", "history p50", "history p99"}
+	c := barChart{title: "growth: poll and history p99 by stored messages", yLabel: "p99, ms"}
+	var names []string
+	for _, mode := range growthModes {
+		names = append(names, "poll ("+mode+")", "history ("+mode+")")
+	}
 	vals := make([][]float64, len(names))
 	for _, p := range r.Points {
 		c.categories = append(c.categories, fmt.Sprintf("%d messages", p.Messages))
-		for i, v := range []float64{p.PollP50, p.PollP99, p.HistoryP50, p.HistoryP99} {
-			vals[i] = append(vals[i], v)
+		for i, m := range p.Modes {
+			vals[2*i] = append(vals[2*i], m.PollP99)
+			vals[2*i+1] = append(vals[2*i+1], m.HistoryP99)
 		}
 	}
 	for i, n := range names {

@@ -11,7 +11,7 @@ import (
 const maxRateLimit = 500 // ms
 
 // maxRateSteps are the rates max-rate tries, in messages per second.
-var maxRateSteps = []float64{100, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000, 2400, 2800, 3200, 3600, 4000}
+var maxRateSteps = []float64{100, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000, 2400, 2800, 3200, 3600, 4000, 5000, 6000}
 
 // maxRateResult is the highest rate a system sustained and the steps tried.
 type maxRateResult struct {
@@ -52,6 +52,9 @@ func (b *bench) maxRate(ctx context.Context) error {
 				break
 			}
 			mr.MaxRate = rate
+		}
+		if mr.Limit == "" {
+			mr.Limit = "not reached: the highest rate tried"
 		}
 		fmt.Fprintf(b.log, "chatbench: %s max-rate: %.0f/s (stopped %s)\n", sys.name(), mr.MaxRate, mr.Limit)
 		all = append(all, mr)
