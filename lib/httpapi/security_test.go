@@ -443,6 +443,11 @@ func TestPusherWebhookSignaturesAndReplays(t *testing.T) {
 	if got := users[0].(map[string]any)["online"]; got != false {
 		t.Errorf("alice online = %v after a replay, want false", got)
 	}
+	// A validly signed webhook naming a user id Postgres cannot store.
+	nul := fmt.Sprintf(`{"time_ms":%d,"events":[{"name":"channel_occupied","channel":"presence-user-a=00"}]}`, t0.UnixMilli())
+	if res := r.do("POST", "/api/pusher/webhook", "", nul, "X-Pusher-Key", pusherKey, "X-Pusher-Signature", sign(pusherSecret, []byte(nul))); res.status >= 500 {
+		t.Errorf("webhook for presence-user-a=00: %d %s", res.status, res.raw)
+	}
 }
 
 // fieldOf returns the error's fields.
@@ -522,6 +527,25 @@ func TestHostileBodies(t *testing.T) {
 	}
 	if strings.Contains(r.logs.String(), `"level":"ERROR"`) {
 		t.Errorf("hostile input logged an internal error:\n%s", r.logs.String())
+	}
+
+	// A validly signed token can carry hostile claims too: the identity
+	// provider is trusted with the signature, not with the bytes.
+	for name, tok := range map[string]string{
+		"NUL in sub":          signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "eve\x00", nil)),
+		"NUL in name":         signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "eve", set("name", "E\x00ve"))),
+		"invalid UTF-8 sub":   signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "eve\xff", nil)),
+		"a 4,000-byte sub":    signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, strings.Repeat("e", 4000), nil)),
+		"a 6,000-byte name":   signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "eve", set("name", strings.Repeat("é", 3000)))),
+		"sub that is SQL":     signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "x'); DROP TABLE users; --", nil)),
+		"name that is markup": signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "eve", set("name", "<b>Eve</b>"))),
+	} {
+		for _, path := range []string{"/api/messages/send", "/api/typing"} {
+			res := r.do("POST", path, "", map[string]any{"to": "bob", "body": "x", "typing": true}, "Authorization", "Bearer "+tok)
+			if res.status >= 500 {
+				t.Errorf("token with %s on %s: status %d %s", name, path, res.status, res.raw)
+			}
+		}
 	}
 
 	// SQL and HTML: stored verbatim, returned JSON-escaped, never run.

@@ -67,6 +67,9 @@ func (db *DB) ApplyPresence(ctx context.Context, changes []chat.PresenceChange) 
 	}
 	ids := make([]string, len(changes))
 	for i, c := range changes {
+		if err := checkText("channel", c.UserID); err != nil {
+			return chat.PresenceApplied{}, err
+		}
 		ids[i] = c.UserID
 	}
 	b := &pgx.Batch{}
@@ -111,6 +114,11 @@ func (db *DB) sendPresence(ctx context.Context, b *pgx.Batch, n int) (applied ch
 // Presence returns each user's status in the order of ids; unknown users are
 // offline with no last_active_at.
 func (db *DB) Presence(ctx context.Context, ids []string) ([]chat.UserPresence, error) {
+	for _, id := range ids {
+		if err := checkText("user_ids", id); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	users, err := collectPresence(db.pool.Query(ctx, presenceSQL, ids))

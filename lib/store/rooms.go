@@ -36,6 +36,9 @@ SELECT ` + roomColumns + ` FROM room`
 // it with the user-joined event, in one batch: one round trip, one implicit
 // transaction (see InsertMessage).
 func (db *DB) CreateRoom(ctx context.Context, creator chat.User, r chat.NewRoom) (created chat.CreatedRoom, err error) {
+	if err := checkText("name", r.Name, "sender", creator.ID, "name", creator.Name); err != nil {
+		return chat.CreatedRoom{}, err
+	}
 	b := &pgx.Batch{}
 	b.Queue(upsertUserNameSQL, creator.ID, nullable(creator.Name))
 	b.Queue(createRoomSQL, r.Name, r.Visibility, creator.ID)
@@ -88,6 +91,9 @@ LIMIT $2`
 func (db *DB) ListRooms(ctx context.Context, userID string, limit int) ([]chat.Room, error) {
 	if limit < 1 {
 		return nil, chat.FieldError("limit", "must be at least 1")
+	}
+	if err := checkText("sender", userID); err != nil {
+		return nil, err
 	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
@@ -150,6 +156,9 @@ WHERE r.id = $1::text`
 // JoinRoom makes userID a member of the room on behalf of actor, in one
 // batch: one round trip, one implicit transaction (see InsertMessage).
 func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID string) (m chat.Membership, err error) {
+	if err := checkText("room_id", roomID, "user_id", userID, "sender", actor.ID, "name", actor.Name); err != nil {
+		return chat.Membership{}, err
+	}
 	b := &pgx.Batch{}
 	b.Queue(joinNameSQL, roomID, userID, actor.ID, nullable(actor.Name))
 	b.Queue(joinSQL, roomID, userID, actor.ID)
@@ -221,6 +230,9 @@ SELECT EXISTS (SELECT 1 FROM rooms WHERE id = $1::text), EXISTS (SELECT 1 FROM g
 // LeaveRoom removes the user from the room and returns the user-left event,
 // in one batch: one round trip, one implicit transaction.
 func (db *DB) LeaveRoom(ctx context.Context, roomID, userID string) (d chat.Departure, err error) {
+	if err := checkText("room_id", roomID, "user_id", userID); err != nil {
+		return chat.Departure{}, err
+	}
 	b := &pgx.Batch{}
 	b.Queue(leaveSQL, roomID, userID)
 	b.Queue(ownEventsSQL)
