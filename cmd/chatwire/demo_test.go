@@ -162,3 +162,27 @@ func postJSON(t *testing.T, client *http.Client, url, contentType, body string) 
 	_ = json.NewDecoder(resp.Body).Decode(&answer)
 	return resp.StatusCode, answer
 }
+
+// The page tells pusher-js to connect to the host the browser reached dev
+// by, so the demo also works through "localhost" or from another machine.
+func TestDemoPusherHost(t *testing.T) {
+	tests := []struct{ pusherAddr, pageHost, want string }{
+		{"127.0.0.1:6001", "127.0.0.1:3000", "127.0.0.1:6001"},
+		{"127.0.0.1:6001", "localhost:3000", "localhost:6001"},
+		{"127.0.0.1:6001", "192.168.1.20:3000", "192.168.1.20:6001"},
+		{"127.0.0.1:6001", "[::1]:3000", "[::1]:6001"},
+		{"127.0.0.1:6001", "chat.test", "chat.test:6001"},
+		{"10.0.0.5:6001", "localhost:3000", "10.0.0.5:6001"}, // bound to one address: only that one works
+	}
+	for _, tt := range tests {
+		d := &demo{pusher: &devPusher{addr: tt.pusherAddr}}
+		r, err := http.NewRequest(http.MethodGet, "http://"+tt.pageHost+"/demo/config.json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, port := d.pusherHostPort(r)
+		if got := host + ":" + strconv.Itoa(port); got != tt.want {
+			t.Errorf("Pusher at %s, page at %s: pusher-js gets %s, want %s", tt.pusherAddr, tt.pageHost, got, tt.want)
+		}
+	}
+}
