@@ -97,6 +97,7 @@ export declare class Chat {
     private merge;
     private syncQueue;
     private loadHistory;
+    /** sendTyping posts one typing event; it resolves with the wait the server asked for when it refused a start. */
     private sendTyping;
     private publish;
 }

@@ -36,7 +36,7 @@ export class Chat {
         this.target = 'with' in target ? { with: target.with } : { roomId: target.roomId };
         this.channel = channelOf(host.userId, target);
         this.state = new Observable({ messages: [], typing: [], hasMore: false, loading: false });
-        this.typingSender = new TypingSender(host.clock, host.typingTimings, (typing) => void this.sendTyping(typing));
+        this.typingSender = new TypingSender(host.clock, host.typingTimings, (typing) => this.sendTyping(typing));
         this.remoteTyping = new RemoteTyping(host.clock, host.typingTimings.remoteExpiryMs, (users) => {
             this.typing = users;
             this.publish();
@@ -255,17 +255,20 @@ export class Chat {
             this.publish();
         }
     }
+    /** sendTyping posts one typing event; it resolves with the wait the server asked for when it refused a start. */
     async sendTyping(typing) {
         try {
-            await this.host.api.post('/api/typing', {
+            const answer = await this.host.api.post('/api/typing', {
                 ...('with' in this.target ? { to: this.target.with } : { room_id: this.target.roomId }),
                 typing,
             });
+            return answer?.sent === false ? answer.retry_after_ms : undefined;
         }
         catch (err) {
             // Typing is best effort: a lost indicator expires on the other side.
             if (err instanceof ChatwireError && !err.retryable)
                 this.host.report(err);
+            return undefined;
         }
     }
     publish() {

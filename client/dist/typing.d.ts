@@ -8,7 +8,13 @@ export interface TypingTimings {
     remoteExpiryMs: number;
 }
 export declare const defaultTypingTimings: TypingTimings;
-/** TypingSender turns keystrokes into throttled `POST /api/typing` calls. */
+/**
+ * TypingSender turns keystrokes into throttled `POST /api/typing` calls.
+ * `send` resolves with the server's `retry_after_ms` when it refused a start
+ * (another tab or a stop-then-start within a second): the start is then sent
+ * once more after that wait if the user is still typing, so the indicator is
+ * never held back until some later keystroke.
+ */
 export declare class TypingSender {
     private readonly clock;
     private readonly timings;
@@ -16,9 +22,11 @@ export declare class TypingSender {
     private lastStartAt;
     private active;
     private stopTimer;
-    constructor(clock: Clock, timings: TypingTimings, send: (typing: boolean) => void);
+    private retryTimer;
+    constructor(clock: Clock, timings: TypingTimings, send: (typing: boolean) => Promise<number | undefined> | void);
     /** keystroke is called on every input; repeated starts keep remote indicators alive. */
     keystroke(): void;
+    private start;
     /** stop sends `typing:false` if a start was sent since the last stop. */
     stop(): void;
 }

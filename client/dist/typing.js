@@ -6,7 +6,13 @@ export const defaultTypingTimings = {
     stopAfterMs: 3000,
     remoteExpiryMs: 5000,
 };
-/** TypingSender turns keystrokes into throttled `POST /api/typing` calls. */
+/**
+ * TypingSender turns keystrokes into throttled `POST /api/typing` calls.
+ * `send` resolves with the server's `retry_after_ms` when it refused a start
+ * (another tab or a stop-then-start within a second): the start is then sent
+ * once more after that wait if the user is still typing, so the indicator is
+ * never held back until some later keystroke.
+ */
 export class TypingSender {
     constructor(clock, timings, send) {
         this.clock = clock;
@@ -15,22 +21,38 @@ export class TypingSender {
         this.lastStartAt = -Infinity;
         this.active = false;
         this.stopTimer = undefined;
+        this.retryTimer = undefined;
     }
     /** keystroke is called on every input; repeated starts keep remote indicators alive. */
     keystroke() {
         const now = this.clock.now();
         if (now - this.lastStartAt >= this.timings.startIntervalMs) {
-            this.lastStartAt = now;
-            this.send(true);
+            this.start(now);
         }
         this.active = true;
         this.clock.clearTimeout(this.stopTimer);
         this.stopTimer = this.clock.setTimeout(() => this.stop(), this.timings.stopAfterMs);
     }
+    start(now) {
+        this.lastStartAt = now;
+        this.clock.clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        void this.send(true)?.then((retryAfterMs) => {
+            if (!retryAfterMs || !this.active || this.retryTimer !== undefined)
+                return;
+            this.retryTimer = this.clock.setTimeout(() => {
+                this.retryTimer = undefined;
+                if (this.active)
+                    this.start(this.clock.now());
+            }, retryAfterMs);
+        });
+    }
     /** stop sends `typing:false` if a start was sent since the last stop. */
     stop() {
         this.clock.clearTimeout(this.stopTimer);
         this.stopTimer = undefined;
+        this.clock.clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
         if (!this.active)
             return;
         this.active = false;

@@ -92,7 +92,7 @@ export class Chat {
     this.target = 'with' in target ? { with: target.with } : { roomId: target.roomId };
     this.channel = channelOf(host.userId, target);
     this.state = new Observable<ChatState>({ messages: [], typing: [], hasMore: false, loading: false });
-    this.typingSender = new TypingSender(host.clock, host.typingTimings, (typing) => void this.sendTyping(typing));
+    this.typingSender = new TypingSender(host.clock, host.typingTimings, (typing) => this.sendTyping(typing));
     this.remoteTyping = new RemoteTyping(host.clock, host.typingTimings.remoteExpiryMs, (users) => {
       this.typing = users;
       this.publish();
@@ -313,15 +313,18 @@ export class Chat {
     }
   }
 
-  private async sendTyping(typing: boolean): Promise<void> {
+  /** sendTyping posts one typing event; it resolves with the wait the server asked for when it refused a start. */
+  private async sendTyping(typing: boolean): Promise<number | undefined> {
     try {
-      await this.host.api.post('/api/typing', {
+      const answer = await this.host.api.post<{ sent: boolean; retry_after_ms?: number }>('/api/typing', {
         ...('with' in this.target ? { to: this.target.with } : { room_id: this.target.roomId }),
         typing,
       });
+      return answer?.sent === false ? answer.retry_after_ms : undefined;
     } catch (err) {
       // Typing is best effort: a lost indicator expires on the other side.
       if (err instanceof ChatwireError && !err.retryable) this.host.report(err);
+      return undefined;
     }
   }
 

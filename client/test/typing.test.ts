@@ -43,6 +43,36 @@ test('sending stops typing at once; the next keystroke starts again without wait
   assert.deepEqual(typingCalls(server), [true, false, true, false]);
 });
 
+test('a start the server refuses is sent again after retry_after_ms while the user still types', async () => {
+  const { client, clock, server } = await setup();
+  let refuse = 1;
+  server.overrides.push((request) =>
+    request.path === '/api/typing' && (request.body as { typing: boolean }).typing && refuse-- > 0
+      ? { status: 200, body: { sent: false, retry_after_ms: 700 } }
+      : undefined,
+  );
+  const chat = client.openChat({ with: 'bob' });
+  chat.keystroke();
+  await settle();
+  assert.deepEqual(typingCalls(server), [true]);
+  await clock.advance(699);
+  assert.deepEqual(typingCalls(server), [true], 'not before the wait');
+  await clock.advance(1);
+  await settle();
+  assert.deepEqual(typingCalls(server), [true, true], 'sent again once the wait is over');
+
+  // Refused again, but the user stopped typing meanwhile: no retry.
+  refuse = 1;
+  await clock.advance(1000);
+  chat.keystroke();
+  await settle();
+  chat.stopTyping();
+  await clock.advance(5000);
+  await settle();
+  assert.deepEqual(typingCalls(server), [true, true, true, false]);
+  chat.close();
+});
+
 test('remote indicators: shown on start, gone on stop, on their message, or 5 s after the last start', async () => {
   const { client, clock, server, pusher } = await setup();
   const chat = client.openChat({ with: 'bob' });
