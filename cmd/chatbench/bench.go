@@ -134,7 +134,7 @@ func (b *bench) openDatabase(ctx context.Context, private bool) error {
 	if b.db != nil {
 		return nil
 	}
-	db, err := openDatabase(ctx, b.getenv, private, b.log)
+	db, err := openDatabase(ctx, b.getenv, private, b.opts.pgStatements, b.log)
 	if err != nil {
 		return err
 	}

@@ -31,15 +31,21 @@ type database struct {
 	version   string // the server's version, for the report
 	local     *localpg.Server
 	localDir  string
+	// statements: the server records pg_stat_statements.
+	statements bool
 	pool      *pgxpool.Pool // a small pool of the harness's own, for sampling and seeding
 }
 
 // openDatabase creates the database. With private set, or when DATABASE_URL
 // is empty, it first starts a private Postgres (lib/localpg) in a temp dir:
-// heavy seeding there holds back no one else's poll.
-func openDatabase(ctx context.Context, getenv func(string) string, private bool, log io.Writer) (*database, error) {
+// heavy seeding there holds back no one else's poll. With statements set
+// (private servers only) the server loads pg_stat_statements.
+func openDatabase(ctx context.Context, getenv func(string) string, private, statements bool, log io.Writer) (*database, error) {
 	db := &database{}
 	serverURL := strings.TrimSpace(getenv("DATABASE_URL"))
+	if statements && serverURL != "" && !private {
+		return nil, &usageError{"-pg-statements needs chatbench's private Postgres: unset DATABASE_URL"}
+	}
 	if private || serverURL == "" {
 		dir, err := os.MkdirTemp("", "chatbench-pg-")
 		if err != nil {
@@ -52,6 +58,12 @@ func openDatabase(ctx context.Context, getenv func(string) string, private bool,
 			return nil, fmt.Errorf("private Postgres (or set DATABASE_URL): %w", err)
 		}
 		db.local, db.localDir, serverURL = pg, dir, pg.URL()
+		if statements {
+			if err := db.loadStatements(ctx); err != nil {
+				db.close()
+				return nil, err
+			}
+		}
 	}
 	db.serverURL = serverURL
 	db.name = "chatbench_" + randomHex(6)
@@ -82,8 +94,42 @@ func (db *database) create(ctx context.Context) error {
 	if err := migrate.Up(ctx, db.url); err != nil {
 		return err
 	}
+	if db.statements {
+		c, err := pgx.Connect(ctx, db.url)
+		if err != nil {
+			return err
+		}
+		_, err = c.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+		c.Close(ctx)
+		if err != nil {
+			return err
+		}
+	}
 	db.pool, err = pgxpool.New(ctx, withParams(db.url, map[string]string{"pool_max_conns": "4", "application_name": "chatbench"}))
 	return err
+}
+
+// loadStatements restarts the private server with pg_stat_statements
+// loaded, which only server start can do.
+func (db *database) loadStatements(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, db.local.URL())
+	if err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+	conn.Close(ctx)
+	if err != nil {
+		return fmt.Errorf("pg_stat_statements: %w", err)
+	}
+	if err := db.local.Stop(); err != nil {
+		return err
+	}
+	pg, err := localpg.Start(ctx, localpg.Options{Dir: db.localDir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	db.local, db.statements = pg, true
+	return nil
 }
 
 // connections counts the sessions of the database whose application_name is

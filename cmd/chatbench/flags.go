@@ -42,6 +42,9 @@ type options struct {
 	jsonFile   string
 	plotDir    string
 	cpuProfile string
+	// pgStatements loads pg_stat_statements in the private Postgres and
+	// reports each run's statements.
+	pgStatements bool
 
 	// set names the flags given on the command line, which win over a
 	// scenario's settings.
@@ -107,6 +110,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.maxRateStep, "step", 8*time.Second, "length of each max-rate step")
 	fs.StringVar(&o.jsonFile, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&o.plotDir, "plot", "", "write SVG latency plots to this directory")
+	fs.BoolVar(&o.pgStatements, "pg-statements", false, "report the Postgres statements of each run, with their cost per message (pg_stat_statements; private Postgres only)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the chatwire server process (all its runs) to this file")
 
 	if err := fs.Parse(args); err != nil {

@@ -70,7 +70,7 @@ var growthModes = []string{"cache_statement", "exec"}
 // each new message and history pages through chatwire's HTTP handlers, and
 // captures the plans of the very queries those handlers run (auto_explain).
 func (b *bench) growth(ctx context.Context) error {
-	db, err := openDatabase(ctx, b.getenv, true, b.log)
+	db, err := openDatabase(ctx, b.getenv, true, false, b.log)
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,9 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, db *database, log i
 		h.runPhase(ctx, h.newPhase(spec.messages(spec.warmup)))
 	}
 	fmt.Fprintf(log, "chatbench: %s %s: %s at %.0f msg/s, %d connections\n", sys.name(), spec.scenario, spec.duration, spec.rate, spec.connections)
+	if err := db.resetStatements(ctx); err != nil {
+		return nil, err
+	}
 	samples := startSampling(ctx, sys, db)
 	p := h.newPhase(spec.messages(spec.duration))
 	lags := h.runPhase(ctx, p)
@@ -155,7 +158,12 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, db *database, log i
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return summarize(sys.name(), spec, p, lags, usage), nil
+	r := summarize(sys.name(), spec, p, lags, usage)
+	var err error
+	if r.Statements, err = db.topStatements(ctx, r.Sent); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (h *loadHarness) connect(ctx context.Context) error {

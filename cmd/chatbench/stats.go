@@ -47,6 +47,9 @@ type result struct {
 	// harness, not the server, limited the rate.
 	GeneratorLagP99 float64 `json:"generator_lag_p99_ms"`
 
+	// Statements are the top Postgres statements (-pg-statements).
+	Statements []statement `json:"pg_statements,omitempty"`
+
 	// DeliveryP99BySecond is the p99 of the messages scheduled in each second.
 	DeliveryP99BySecond []float64 `json:"delivery_p99_by_second_ms"`
 
@@ -164,5 +167,6 @@ func printResults(w io.Writer, title string, rs []*result) {
 		if r.FirstError != "" {
 			fmt.Fprintf(w, "%s: first error: %s\n", r.System, r.FirstError)
 		}
+		printStatements(w, r)
 	}
 }
