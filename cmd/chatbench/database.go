@@ -33,7 +33,7 @@ type database struct {
 	localDir  string
 	// statements: the server records pg_stat_statements.
 	statements bool
-	pool      *pgxpool.Pool // a small pool of the harness's own, for sampling and seeding
+	pool       *pgxpool.Pool // a small pool of the harness's own, for sampling and seeding
 }
 
 // openDatabase creates the database. With private set, or when DATABASE_URL
