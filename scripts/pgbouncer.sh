@@ -24,6 +24,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 answers() { pg_isready -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -q 2>/dev/null; }
+ours() { [ -f "$DIR/pgbouncer.pid" ] && kill -0 "$(cat "$DIR/pgbouncer.pid")" 2>/dev/null; }
 
 stop() {
   if [ -f "$DIR/pgbouncer.pid" ]; then
@@ -37,9 +38,14 @@ start() {
     echo "pgbouncer not found: apt-get install -y pgbouncer" >&2
     exit 1
   fi
-  if answers && [ -f "$DIR/pgbouncer.pid" ]; then
+  if ours && answers; then
     echo "pgbouncer already answers on 127.0.0.1:$PORT"
     return
+  fi
+  if answers; then
+    # Debian's package may have started its own on the same port.
+    echo "127.0.0.1:$PORT is taken by another server (a packaged pgbouncer service?); stop it or set PGBOUNCER_PORT" >&2
+    exit 1
   fi
   mkdir -p "$DIR"
   # auth_type=trust still looks the user up in auth_file.
@@ -74,8 +80,8 @@ INI
   if [ ${#run_as[@]} -gt 0 ]; then chown -R "$user" "$DIR"; fi
   stop
   "${run_as[@]}" "$BIN" -d "$DIR/pgbouncer.ini"
-  for _ in $(seq 1 50); do answers && break; sleep 0.1; done
-  if ! answers; then
+  for _ in $(seq 1 50); do ours && answers && break; sleep 0.1; done
+  if ! { ours && answers; }; then
     echo "pgbouncer did not start; its log:" >&2
     tail -n 20 "$DIR/pgbouncer.log" >&2 || true
     exit 1
