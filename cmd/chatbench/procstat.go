@@ -16,7 +16,11 @@ type usage struct {
 	serverCPUPct  float64 // of one core: 200% is both cores of this machine
 	harnessCPUPct float64
 	postgresCPU   float64 // the private Postgres's processes; 0 with DATABASE_URL
-	pgConns       int     // peak sessions of the server's pool
+	// otherCPU is what the rest of the machine used meanwhile: near 0 on a
+	// quiet machine (it includes the idle other server, and DATABASE_URL's
+	// Postgres when that is used).
+	otherCPU float64
+	pgConns  int // peak sessions of the server's pool
 }
 
 // sampler watches the server process and its Postgres sessions every 250 ms.
@@ -32,6 +36,7 @@ type sampler struct {
 	serverCPUOK, harnessCPUk bool
 	postmaster               int
 	postgresCPU0             map[int]time.Duration
+	machineCPU0              time.Duration
 }
 
 func startSampling(ctx context.Context, sys system, db *database) *sampler {
@@ -39,6 +44,7 @@ func startSampling(ctx context.Context, sys system, db *database) *sampler {
 	s := &sampler{cancel: cancel, pid: sys.serverPID(), start: time.Now()}
 	s.serverCPU0, s.serverCPUOK = cpuTime(s.pid)
 	s.harnessCPU0, s.harnessCPUk = cpuTime(os.Getpid())
+	s.machineCPU0 = machineBusy()
 	if db != nil {
 		s.postmaster = db.postmasterPID()
 		s.postgresCPU0 = treeCPU(s.postmaster)
@@ -87,8 +93,34 @@ func (s *sampler) stop() usage {
 		}
 		s.u.postgresCPU = round1(total.Seconds() / wall * 100)
 	}
+	if busy := machineBusy(); busy > 0 {
+		s.u.otherCPU = round1(max(0, (busy-s.machineCPU0).Seconds()/wall*100-s.u.serverCPUPct-s.u.harnessCPUPct-s.u.postgresCPU))
+	}
 	s.u.rssMB = round1(s.u.rssMB)
 	return s.u
+}
+
+// machineBusy is the CPU time all cores spent on anything but idling, from
+// /proc/stat.
+func machineBusy() time.Duration {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var ticks int64
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
 }
 
 // treeCPU is the CPU time of a process and its children, by pid.

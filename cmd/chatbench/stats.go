@@ -42,6 +42,7 @@ type result struct {
 	ServerCPUPct  float64 `json:"server_cpu_pct"`
 	HarnessCPUPct float64 `json:"harness_cpu_pct"`
 	PostgresCPU   float64 `json:"postgres_cpu_pct,omitempty"`
+	OtherCPU      float64 `json:"other_cpu_pct"`
 	PGConnections int     `json:"pg_connections"`
 	// GeneratorLagP99 is how late the dispatcher fired; when it is large the
 	// harness, not the server, limited the rate.
@@ -61,7 +62,7 @@ func summarize(system string, spec loadSpec, p *phase, lags []time.Duration, u u
 		System: system, Scenario: spec.scenario, Rate: spec.rate, DurationS: spec.duration.Seconds(),
 		Connections: spec.connections, Senders: spec.senders,
 		Errors: int(p.errCount.Load()), Unpublished: int(p.unpub.Load()), Misrouted: int(p.strays.Load()),
-		ServerRSSMB: u.rssMB, ServerCPUPct: u.serverCPUPct, HarnessCPUPct: u.harnessCPUPct, PostgresCPU: u.postgresCPU, PGConnections: u.pgConns,
+		ServerRSSMB: u.rssMB, ServerCPUPct: u.serverCPUPct, HarnessCPUPct: u.harnessCPUPct, PostgresCPU: u.postgresCPU, OtherCPU: u.otherCPU, PGConnections: u.pgConns,
 	}
 	if e := p.firstErr.Load(); e != nil {
 		r.FirstError = *e
@@ -160,6 +161,7 @@ func printResults(w io.Writer, title string, rs []*result) {
 	row("server CPU", func(r *result) string { return fmt.Sprintf("%.0f%%", r.ServerCPUPct) })
 	row("postgres CPU", func(r *result) string { return fmt.Sprintf("%.0f%%", r.PostgresCPU) })
 	row("harness CPU", func(r *result) string { return fmt.Sprintf("%.0f%%", r.HarnessCPUPct) })
+	row("rest of machine CPU", func(r *result) string { return fmt.Sprintf("%.0f%%", r.OtherCPU) })
 	row("pg connections", func(r *result) string { return fmt.Sprint(r.PGConnections) })
 	row("generator lag p99", ms(func(r *result) float64 { return r.GeneratorLagP99 }))
 	tw.Flush()
