@@ -115,6 +115,11 @@ CREATE UNIQUE INDEX messages_sender_client_id ON messages (sender_id, client_id)
 CREATE INDEX messages_chat_history ON messages
   (least(sender_id, receiver_id), greatest(sender_id, receiver_id), created_at DESC, id DESC)
   WHERE room_id IS NULL;
+-- Without statistics on the pair, Postgres guesses a chat holds a couple of
+-- rows; for a chat of 100,000 messages it then reads and sorts the whole chat
+-- instead of walking the index (a history page at 1M messages: 95 ms -> 0.1 ms).
+CREATE STATISTICS messages_chat_pair ON least(sender_id, receiver_id), greatest(sender_id, receiver_id)
+  FROM messages;
 CREATE INDEX messages_room_history ON messages (room_id, created_at DESC, id DESC)
   WHERE room_id IS NOT NULL;
 -- "everything unread from that user"

@@ -45,6 +45,10 @@ type OutboxOptions struct {
 	StaleAge     time.Duration
 	StaleLimit   int
 	StaleTimeout time.Duration
+	// StaleEvery spaces the stale step within one process: at most one probe
+	// per interval, so a busy instance does not pay it on every send.
+	// Default 1 s; negative probes on every publish.
+	StaleEvery time.Duration
 }
 
 func (o OutboxOptions) withDefaults() OutboxOptions {
@@ -68,6 +72,9 @@ func (o OutboxOptions) withDefaults() OutboxOptions {
 	}
 	if o.StaleTimeout <= 0 {
 		o.StaleTimeout = time.Second
+	}
+	if o.StaleEvery == 0 {
+		o.StaleEvery = time.Second
 	}
 	return o
 }
@@ -96,6 +103,10 @@ func (s *Service) deliver(ctx context.Context, events []Event) error {
 func (s *Service) republishStale(ctx context.Context) {
 	if s.publisher == nil || s.outbox.StaleLimit < 0 {
 		return
+	}
+	if now, last := time.Now().UnixNano(), s.lastStaleProbe.Load(); s.outbox.StaleEvery > 0 &&
+		(now-last < int64(s.outbox.StaleEvery) || !s.lastStaleProbe.CompareAndSwap(last, now)) {
+		return // probed recently, or another request of this process is probing now
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.outbox.StaleTimeout)
 	defer cancel()

@@ -73,6 +73,24 @@ func TestASuccessfulSendRedeliversAFewStaleEventsAndNeverFailsForThem(t *testing
 	}
 }
 
+func TestTheStaleStepRunsAtMostOncePerIntervalPerProcess(t *testing.T) {
+	for _, tc := range []struct {
+		every time.Duration
+		want  int
+	}{{0, 1}, {time.Hour, 1}, {-1, 3}} {
+		store := &outboxFakeStore{}
+		svc := chat.NewService(store, &outboxFakePublisher{}, outboxTestLog(), chat.Options{Outbox: chat.OutboxOptions{StaleEvery: tc.every}})
+		for range 3 {
+			if _, err := svc.Send(t.Context(), chat.User{ID: "a"}, chat.SendInput{To: "b", Body: "hi"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(store.staleCalls); got != tc.want {
+			t.Errorf("StaleEvery %v: %d stale probes for 3 sends, want %d", tc.every, got, tc.want)
+		}
+	}
+}
+
 func TestAFailedPublishSkipsTheStaleStep(t *testing.T) {
 	store := &outboxFakeStore{}
 	svc := chat.NewService(store, &outboxFakePublisher{err: errors.New("pusher down")}, outboxTestLog(), chat.Options{})

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxPresenceIDs bounds one GET /api/presence.
@@ -140,7 +141,7 @@ func (s *Service) Presence(ctx context.Context, in PresenceInput) (PresenceAnswe
 		switch {
 		case id == "":
 			return PresenceAnswer{}, FieldError("user_ids", "empty id in the list")
-		case len(id) > 150:
+		case utf8.RuneCountInString(id) > 150:
 			return PresenceAnswer{}, FieldError("user_ids", "id longer than 150 characters")
 		case seen[id]:
 			continue

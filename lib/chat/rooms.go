@@ -211,6 +211,15 @@ func (s *Service) JoinRoom(ctx context.Context, user User, in JoinRoomInput) (Jo
 	if in.UserID != "" {
 		target = in.UserID
 	}
+	// A member's id goes into the channels their status changes reach: one
+	// Pusher cannot name would make those events undeliverable.
+	if len(PresenceChannel(target)) > MaxChannelLength {
+		field := "user_id"
+		if in.UserID == "" {
+			field = "sub"
+		}
+		return JoinAnswer{}, FieldError(field, "user id too long for a channel name")
+	}
 	m, err := s.store.JoinRoom(ctx, user, in.RoomID, target)
 	if err != nil {
 		return JoinAnswer{}, err

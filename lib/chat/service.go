@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -24,6 +25,8 @@ type Service struct {
 	typingInterval time.Duration
 	outbox         OutboxOptions
 	sendRateLimit  RateLimit
+	// lastStaleProbe is when this process last ran the stale step (unix ns).
+	lastStaleProbe atomic.Int64
 }
 
 // Options tune a Service; zero values take the defaults.
@@ -83,8 +86,15 @@ func (s *Service) check(in any) error {
 	var names []string
 	for _, fe := range verrs {
 		name := strings.SplitN(fe.Namespace(), ".", 2)[1] // drop the struct type name
-		fields[name] = describe(fe)
-		names = append(names, name)
+		problem := describe(fe)
+		// A list element is reported on the list: "message_ids", "item 3: …".
+		if base, index, ok := strings.Cut(name, "["); ok {
+			name, problem = base, "item "+strings.TrimSuffix(index, "]")+": "+problem
+		}
+		if _, seen := fields[name]; !seen {
+			names = append(names, name)
+		}
+		fields[name] = problem
 	}
 	return &Error{Code: EINVALID, Message: "invalid " + strings.Join(names, ", "), Fields: fields}
 }
@@ -96,10 +106,15 @@ func describe(fe validator.FieldError) string {
 		return "required"
 	case "excluded_with":
 		return "not allowed together with " + strings.ToLower(fe.Param())
-	case "max":
-		return "at most " + fe.Param() + " characters"
-	case "min":
-		return "at least " + fe.Param() + " characters"
+	case "max", "min":
+		unit := " characters"
+		if k := fe.Kind(); k == reflect.Slice || k == reflect.Array || k == reflect.Map {
+			unit = " items"
+		}
+		if fe.Tag() == "max" {
+			return "at most " + fe.Param() + unit
+		}
+		return "at least " + fe.Param() + unit
 	case "gte", "lte":
 		return "out of range"
 	case "url", "startswith":

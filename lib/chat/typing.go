@@ -30,6 +30,10 @@ func (s *Service) Typing(ctx context.Context, user User, in TypingInput) (Typing
 	if err != nil {
 		return TypingAnswer{}, err
 	}
+	if s.publisher == nil {
+		// Typing is only ever pushed; without realtime there is nothing to do.
+		return TypingAnswer{Sent: false}, nil
+	}
 	name := "typing-stop"
 	if *in.Typing {
 		name = "typing-start"
@@ -44,9 +48,6 @@ func (s *Service) Typing(ctx context.Context, user User, in TypingInput) (Typing
 	data, err := json.Marshal(map[string]string{"user_id": user.ID, "name": user.Name})
 	if err != nil {
 		return TypingAnswer{}, fmt.Errorf("typing: encode: %w", err)
-	}
-	if s.publisher == nil {
-		return TypingAnswer{Sent: false}, nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.publishTimeout)
 	defer cancel()

@@ -56,6 +56,7 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 	var publisher chat.Publisher
 	if !cfg.Pusher.Disabled {
 		d.Pusher = realtime.New(cfg.Pusher, transport)
+		d.Pusher.Log = log
 		publisher = d.Pusher
 	}
 	chatOpts := opts.Chat

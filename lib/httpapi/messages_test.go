@@ -278,7 +278,18 @@ func TestReadIsForTheReceiverOnlyAndAllOrNothing(t *testing.T) {
 	}
 
 	a.do("POST", "/api/messages/read", "alice", map[string]any{"with": "bob"}).expect(t, http.StatusOK)
-	a.do("POST", "/api/messages/read", "bob", map[string]any{"message_ids": []any{"nope"}}).expect(t, http.StatusBadRequest)
+	bad := a.do("POST", "/api/messages/read", "bob", map[string]any{"message_ids": []any{first, "nope"}}).expect(t, http.StatusBadRequest)
+	if got, want := bad.field("error", "fields", "message_ids"), "item 1: must be a UUID"; got != want {
+		t.Errorf("fields.message_ids = %v, want %q", got, want)
+	}
+	many := make([]any, 501)
+	for i := range many {
+		many[i] = first
+	}
+	tooMany := a.do("POST", "/api/messages/read", "bob", map[string]any{"message_ids": many}).expect(t, http.StatusBadRequest)
+	if got, want := tooMany.field("error", "fields", "message_ids"), "at most 500 items"; got != want {
+		t.Errorf("fields.message_ids = %v, want %q", got, want)
+	}
 	a.do("POST", "/api/messages/read", "bob", map[string]any{}).expect(t, http.StatusBadRequest)
 }
 

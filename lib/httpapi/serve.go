@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"sync"
@@ -10,6 +11,9 @@ import (
 // process holds the dependencies of one serverless function instance. They
 // are built on the first request, not at start, so a cold start costs only
 // what the request needs, and reused while the instance lives.
+// discardLogger: the configuration error was logged once, at first use.
+var discardLogger = slog.New(slog.DiscardHandler)
+
 var process struct {
 	once sync.Once
 	deps *Deps
@@ -28,10 +32,10 @@ func Serve(w http.ResponseWriter, r *http.Request, route *Route) {
 		}
 	})
 	if process.err != nil {
-		encode(w, http.StatusInternalServerError, errorBody{Error: errorDetail{
-			Code:    "internal",
-			Message: "server misconfigured: " + process.err.Error(),
-		}})
+		withRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// The message names the variable; config errors never carry its value.
+			writeError(w, r, discardLogger, apiError(http.StatusInternalServerError, "internal", "server misconfigured: "+process.err.Error()))
+		})).ServeHTTP(w, r)
 		return
 	}
 	route.Handler(process.deps).ServeHTTP(w, r)

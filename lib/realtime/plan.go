@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"encoding/json"
+	"regexp"
 
 	"github.com/pusher/pusher-http-go/v5"
 
@@ -27,21 +28,31 @@ func (c call) size() int {
 	return len(c.batch)
 }
 
-// plan groups events into Pusher calls, keeping the order of first appearance.
-// Oversized data is replaced by a stub (see Slim) so one large message cannot
-// block the rest of the batch.
-func plan(events []chat.Event) []call {
-	type key struct{ name, data string }
-	var order []key
-	groups := map[key][]string{}
-	for _, e := range events {
-		k := key{e.Name, string(Slim(e.Data))}
-		if _, seen := groups[k]; !seen {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], e.Channel)
+// plan groups events into Pusher calls without changing their order on any
+// channel: consecutive events with the same name and data (one fact told to
+// many channels, as a status change is) become one multi-channel trigger of
+// up to 100 channels; the rest go in batches of up to 10. Oversized data is
+// replaced by a stub (see Slim). Events on a channel Pusher would refuse are
+// left out and returned: one such row must not fail the whole call, or it
+// would block every redelivery claim behind it.
+func plan(events []chat.Event) (calls []call, invalid []chat.Event) {
+	type run struct {
+		name, data string
+		channels   []string
 	}
-	var calls []call
+	var runs []run
+	for _, e := range events {
+		if !ValidChannel(e.Channel) {
+			invalid = append(invalid, e)
+			continue
+		}
+		data := string(Slim(e.Data))
+		if n := len(runs); n > 0 && runs[n-1].name == e.Name && runs[n-1].data == data {
+			runs[n-1].channels = append(runs[n-1].channels, e.Channel)
+			continue
+		}
+		runs = append(runs, run{name: e.Name, data: data, channels: []string{e.Channel}})
+	}
 	var batch []pusher.Event
 	flush := func() {
 		if len(batch) > 0 {
@@ -49,22 +60,30 @@ func plan(events []chat.Event) []call {
 			batch = nil
 		}
 	}
-	for _, k := range order {
-		channels := groups[k]
-		if len(channels) == 1 {
-			batch = append(batch, pusher.Event{Channel: channels[0], Name: k.name, Data: k.data})
+	for _, r := range runs {
+		if len(r.channels) == 1 {
+			batch = append(batch, pusher.Event{Channel: r.channels[0], Name: r.name, Data: r.data})
 			if len(batch) == MaxEventsPerBatch {
 				flush()
 			}
 			continue
 		}
-		for start := 0; start < len(channels); start += MaxChannelsPerEvent {
-			end := min(start+MaxChannelsPerEvent, len(channels))
-			calls = append(calls, call{multi: &multiTrigger{name: k.name, data: k.data, channels: channels[start:end]}})
+		flush() // what came before goes first
+		for start := 0; start < len(r.channels); start += MaxChannelsPerEvent {
+			end := min(start+MaxChannelsPerEvent, len(r.channels))
+			calls = append(calls, call{multi: &multiTrigger{name: r.name, data: r.data, channels: r.channels[start:end]}})
 		}
 	}
 	flush()
-	return calls
+	return calls, invalid
+}
+
+// pusherChannel is Pusher's rule for channel names.
+var pusherChannel = regexp.MustCompile(`^[-a-zA-Z0-9_=@,.;]+$`)
+
+// ValidChannel reports whether Pusher accepts the channel name.
+func ValidChannel(name string) bool {
+	return len(name) <= chat.MaxChannelLength && pusherChannel.MatchString(name)
 }
 
 // Slim returns data unchanged when it fits Pusher's 10 KB limit. Otherwise it

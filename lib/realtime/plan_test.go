@@ -10,7 +10,7 @@ import (
 )
 
 func TestPlanSendsAMessageAndItsNotificationInOneBatch(t *testing.T) {
-	calls := plan([]chat.Event{
+	calls, _ := plan([]chat.Event{
 		{Channel: "private-chat-a-b", Name: "new-message", Data: []byte(`{"id":"1"}`)},
 		{Channel: "private-user-b", Name: "message-notification", Data: []byte(`{"message_id":"1"}`)},
 	})
@@ -27,7 +27,7 @@ func TestPlanFansOneStatusChangeOutInChunksOf100Channels(t *testing.T) {
 	for i := 0; i < 250; i++ {
 		events = append(events, chat.Event{Channel: fmt.Sprintf("private-user-u%d", i), Name: "user-status-change", Data: []byte(`{"user_id":"x","online":true}`)})
 	}
-	calls := plan(events)
+	calls, _ := plan(events)
 	if got, want := len(calls), 3; got != want {
 		t.Fatalf("calls = %d, want %d", got, want)
 	}
@@ -51,7 +51,7 @@ func TestPlanSplitsBatchesAtTen(t *testing.T) {
 	for i := 0; i < 23; i++ {
 		events = append(events, chat.Event{Channel: "private-chat-a-b", Name: "new-message", Data: []byte(fmt.Sprintf(`{"id":"%d"}`, i))})
 	}
-	calls := plan(events)
+	calls, _ := plan(events)
 	if got, want := len(calls), 3; got != want {
 		t.Fatalf("calls = %d, want %d", got, want)
 	}
@@ -76,5 +76,48 @@ func TestSlimKeepsSmallDataAndStubsLargeData(t *testing.T) {
 	}
 	if fields["id"] != "1" || fields["truncated"] != true || fields["body"] != nil {
 		t.Errorf("slim data = %s, want id kept, body dropped, truncated true", slim)
+	}
+}
+
+// An online then an offline status change of one user must reach a channel
+// in that order, even when the second goes to more channels.
+func TestPlanKeepsTheOrderOnEveryChannel(t *testing.T) {
+	online := []byte(`{"user_id":"x","online":true}`)
+	offline := []byte(`{"user_id":"x","online":false}`)
+	calls, _ := plan([]chat.Event{
+		{Channel: "private-user-a", Name: "user-status-change", Data: online},
+		{Channel: "private-user-a", Name: "user-status-change", Data: offline},
+		{Channel: "private-user-b", Name: "user-status-change", Data: offline},
+	})
+	var sequence []string
+	for _, c := range calls {
+		if c.multi != nil {
+			for _, ch := range c.multi.channels {
+				sequence = append(sequence, ch+" "+c.multi.data)
+			}
+			continue
+		}
+		for _, e := range c.batch {
+			sequence = append(sequence, e.Channel+" "+e.Data.(string))
+		}
+	}
+	want := []string{"private-user-a " + string(online), "private-user-a " + string(offline), "private-user-b " + string(offline)}
+	if fmt.Sprint(sequence) != fmt.Sprint(want) {
+		t.Errorf("sent in the order\n%v\nwant\n%v", sequence, want)
+	}
+}
+
+func TestPlanLeavesOutChannelsPusherRefuses(t *testing.T) {
+	long := "private-user-" + strings.Repeat("=2D", 60)
+	calls, invalid := plan([]chat.Event{
+		{Channel: "private-user-a", Name: "user-status-change", Data: []byte(`{}`)},
+		{Channel: long, Name: "user-status-change", Data: []byte(`{}`)},
+		{Channel: "private-user-b c", Name: "user-status-change", Data: []byte(`{}`)},
+	})
+	if got, want := len(invalid), 2; got != want {
+		t.Fatalf("invalid = %d, want %d", got, want)
+	}
+	if got := calls[0].size(); len(calls) != 1 || got != 1 {
+		t.Errorf("calls = %+v, want one call for the valid channel", calls)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -31,6 +32,9 @@ const DefaultTimeout = 3 * time.Second
 type Pusher struct {
 	base      pusher.Client
 	transport http.RoundTripper
+	// Log hears about events left out because Pusher would refuse their
+	// channel; nil discards.
+	Log *slog.Logger
 }
 
 // New returns a Pusher for the configured app. It makes no network call.
@@ -76,7 +80,13 @@ func (p *Pusher) client(ctx context.Context) (*pusher.Client, error) {
 // carry the same name and data go out as one multi-channel trigger (up to 100
 // channels), the rest in batches of up to 10.
 func (p *Pusher) Publish(ctx context.Context, events []chat.Event) error {
-	for _, call := range plan(events) {
+	calls, invalid := plan(events)
+	for _, e := range invalid {
+		if p.Log != nil {
+			p.Log.WarnContext(ctx, "event left out: Pusher refuses its channel name", "event", e.Name, "seq", e.Seq, "channel_length", len(e.Channel))
+		}
+	}
+	for _, call := range calls {
 		c, err := p.client(ctx)
 		if err != nil {
 			return fmt.Errorf("realtime: publish: %w", err)

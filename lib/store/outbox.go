@@ -8,11 +8,15 @@ import (
 	"github.com/chatwire/chatwire/lib/chat"
 )
 
-// staleExistsSQL is the cheap probe run before claiming stale events: an
-// index-only look at the unpublished rows (events_unpublished), no
-// transaction, no lock. $1 is the minimum age in microseconds.
-const staleExistsSQL = `SELECT EXISTS (SELECT 1 FROM events
-WHERE published_at IS NULL AND created_at <= now() - $1::bigint * interval '1 microsecond')`
+// staleExistsSQL is the cheap probe run before claiming stale events: is the
+// oldest unpublished event old enough? One step on events_unpublished, however
+// many events are waiting. (Filtering on created_at instead would visit every
+// unpublished row: when Pusher falls behind that probe grows with the backlog
+// and makes it worse.) Ids follow commit order only roughly, so a stale event
+// behind a younger oldest one waits for the next probe or the cron. $1 is the
+// minimum age in microseconds.
+const staleExistsSQL = `SELECT coalesce((SELECT created_at <= now() - $1::bigint * interval '1 microsecond'
+FROM events WHERE published_at IS NULL ORDER BY id LIMIT 1), false)`
 
 // claimStaleSQL locks the oldest unpublished events of at least the given
 // age. SKIP LOCKED lets concurrent sweeps (the cron, other functions' stale
