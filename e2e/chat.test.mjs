@@ -7,50 +7,21 @@
 //   APP_URL                               chatwire's base URL
 //   PUSHER_HOST, PUSHER_PORT, PUSHER_KEY  the local Pusher server
 //   TOKEN_ALICE, TOKEN_BOB, TOKEN_CAROL   JWTs of three users
-import { test, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Pusher from 'pusher-js';
+import { env as sharedEnv, localPusher, within } from './support.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set; run this through go test -run TestPusherJSEndToEnd ./lib/httpapi`);
-  return value;
-};
+const env = (name) => sharedEnv(name, 'go test -run TestPusherJSEndToEnd ./lib/httpapi');
 const appURL = env('APP_URL');
 const tokens = { alice: env('TOKEN_ALICE'), bob: env('TOKEN_BOB'), carol: env('TOKEN_CAROL') };
-
-const clients = [];
-afterEach(() => {
-  while (clients.length) clients.pop().disconnect();
-});
 
 // signIn connects pusher-js as the chatwire frontend does: channel
 // authorization through /api/pusher/auth with the user's bearer token.
 function signIn(user) {
-  const client = new Pusher(env('PUSHER_KEY'), {
-    wsHost: env('PUSHER_HOST'),
-    wsPort: Number(env('PUSHER_PORT')),
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    cluster: 'local',
-    channelAuthorization: {
-      endpoint: `${appURL}/api/pusher/auth`,
-      transport: 'ajax',
-      headers: { Authorization: `Bearer ${tokens[user]}` },
-    },
-  });
-  clients.push(client);
-  return client;
-}
-
-function within(ms, what, executor) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    executor(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (err) => { clearTimeout(timer); reject(err); },
-    );
+  return localPusher({
+    endpoint: `${appURL}/api/pusher/auth`,
+    transport: 'ajax',
+    headers: { Authorization: `Bearer ${tokens[user]}` },
   });
 }
 

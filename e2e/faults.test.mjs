@@ -10,49 +10,20 @@
 //   PUSHER_HOST, PUSHER_PORT, PUSHER_KEY  the local Pusher server (same address after a restart)
 //   CRON_SECRET, DB_WEBHOOK_SECRET        the secrets of the cron and the database webhook
 //   TOKEN_ALICE, TOKEN_BOB                JWTs of two users
-import { test, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Pusher from 'pusher-js';
+import { env as sharedEnv, localPusher, within } from './support.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set; run this through go test -run TestPusherJSFaults ./lib/httpapi`);
-  return value;
-};
+const env = (name) => sharedEnv(name, 'go test -run TestPusherJSFaults ./lib/httpapi');
 const appURL = env('APP_URL');
 const controlURL = env('CONTROL_URL');
 const tokens = { alice: env('TOKEN_ALICE'), bob: env('TOKEN_BOB') };
 
-const clients = [];
-afterEach(() => {
-  while (clients.length) clients.pop().disconnect();
-});
-
 function signIn(user) {
-  const client = new Pusher(env('PUSHER_KEY'), {
-    wsHost: env('PUSHER_HOST'),
-    wsPort: Number(env('PUSHER_PORT')),
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    cluster: 'local',
-    channelAuthorization: {
-      endpoint: `${appURL}/api/pusher/auth`,
-      transport: 'ajax',
-      headers: { Authorization: `Bearer ${tokens[user]}` },
-    },
-  });
-  clients.push(client);
-  return client;
-}
-
-function within(ms, what, executor) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    executor(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (err) => { clearTimeout(timer); reject(err); },
-    );
+  return localPusher({
+    endpoint: `${appURL}/api/pusher/auth`,
+    transport: 'ajax',
+    headers: { Authorization: `Bearer ${tokens[user]}` },
   });
 }
 

@@ -6,51 +6,18 @@
 //   PUSHER_HOST, PUSHER_PORT, PUSHER_KEY  the local Pusher server
 //   AUTH_URL     channel authorization (refuses private-forbidden with 403)
 //   CONTROL_URL  POST /trigger {channel,event,data} and POST /drop
-import { test, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Pusher from 'pusher-js';
+import { env as sharedEnv, localPusher, within } from './support.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set; run this through go test -run TestPusherJSConformance`);
-  return value;
-};
-const host = env('PUSHER_HOST');
-const port = Number(env('PUSHER_PORT'));
-const key = env('PUSHER_KEY');
+const env = (name) => sharedEnv(name, 'go test -run TestPusherJSConformance ./lib/pusherlocal');
 const authURL = env('AUTH_URL');
 const controlURL = env('CONTROL_URL');
-
-const clients = [];
-afterEach(() => {
-  while (clients.length) clients.pop().disconnect();
-});
 
 // newClient connects a pusher-js client the way the chatwire front end does,
 // pointed at the local server. params go to the auth endpoint (user_id).
 function newClient(params = {}) {
-  const client = new Pusher(key, {
-    wsHost: host,
-    wsPort: port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    cluster: 'local',
-    channelAuthorization: { endpoint: authURL, transport: 'ajax', params },
-  });
-  clients.push(client);
-  return client;
-}
-
-// within rejects after ms with a message saying what did not happen.
-function within(ms, what, executor) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    executor(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (err) => { clearTimeout(timer); reject(err); },
-    );
-  });
+  return localPusher({ endpoint: authURL, transport: 'ajax', params });
 }
 
 const connected = (client) =>
