@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatwire/chatwire/lib/chat"
 )
 
 // Config is everything chatwire reads from the environment.
@@ -32,18 +34,12 @@ type Config struct {
 	// browser; "*" allows any. Empty: no CORS headers.
 	CORSAllowedOrigins []string
 	// SendRateLimit bounds each user's sends across every instance.
-	SendRateLimit RateLimit
-}
-
-// RateLimit is Count events per Per; Count 0 means no limit.
-type RateLimit struct {
-	Count int
-	Per   time.Duration
+	SendRateLimit chat.RateLimit
 }
 
 // DefaultSendRateLimit applies when SEND_RATE_LIMIT is unset: 20 messages per
 // 10 seconds per user, far above a person typing, far below a runaway loop.
-var DefaultSendRateLimit = RateLimit{Count: 20, Per: 10 * time.Second}
+var DefaultSendRateLimit = chat.RateLimit{Count: 20, Per: 10 * time.Second}
 
 // Pusher is the Pusher Channels app chatwire publishes to.
 type Pusher struct {
@@ -188,21 +184,21 @@ func checkPostgresURL(s string) error {
 }
 
 // parseRateLimit reads "N/duration" (20/10s, 100/1m) or "off".
-func parseRateLimit(s string) (RateLimit, error) {
+func parseRateLimit(s string) (chat.RateLimit, error) {
 	s = strings.TrimSpace(s)
 	switch s {
 	case "":
 		return DefaultSendRateLimit, nil
 	case "off", "0":
-		return RateLimit{}, nil
+		return chat.RateLimit{}, nil
 	}
 	count, per, ok := strings.Cut(s, "/")
 	n, nerr := strconv.Atoi(strings.TrimSpace(count))
 	d, derr := time.ParseDuration(strings.TrimSpace(per))
 	if !ok || nerr != nil || derr != nil || n <= 0 || d <= 0 {
-		return RateLimit{}, errors.New(`must be "N/duration" such as 20/10s, or off`)
+		return chat.RateLimit{}, errors.New(`must be "N/duration" such as 20/10s, or off`)
 	}
-	return RateLimit{Count: n, Per: d}, nil
+	return chat.RateLimit{Count: n, Per: d}, nil
 }
 
 func parseBool(s string, fallback bool) (bool, error) {

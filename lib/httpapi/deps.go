@@ -61,7 +61,7 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 	}
 	chatOpts := opts.Chat
 	if !chatOpts.SendRateLimit.Enabled() {
-		chatOpts.SendRateLimit = chat.RateLimit{Count: cfg.SendRateLimit.Count, Per: cfg.SendRateLimit.Per}
+		chatOpts.SendRateLimit = cfg.SendRateLimit
 	}
 	d.Chat = chat.NewService(store.New(pool), publisher, log, chatOpts)
 	return d, nil

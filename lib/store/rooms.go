@@ -13,12 +13,6 @@ import (
 
 const roomColumns = `id, name, visibility, created_by, created_at`
 
-// upsertUserNameSQL records a display name, writing only when it changed so
-// that concurrent requests of one user do not queue on the users row.
-const upsertUserNameSQL = `INSERT INTO users (id, name) VALUES ($1::text, $2::text)
-ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name
-WHERE EXCLUDED.name IS NOT NULL AND users.name IS DISTINCT FROM EXCLUDED.name`
-
 // createRoomSQL inserts the room and its creator's membership in one
 // statement: the membership needs the generated id, and the membership
 // trigger (user-joined) fires at the end of the statement, when the room row
@@ -40,7 +34,8 @@ func (db *DB) CreateRoom(ctx context.Context, creator chat.User, r chat.NewRoom)
 		return chat.CreatedRoom{}, err
 	}
 	b := &pgx.Batch{}
-	b.Queue(upsertUserNameSQL, creator.ID, nullable(creator.Name))
+	// No room yet: upsertSenderSQL records the name without locking the users row.
+	b.Queue(upsertSenderSQL, creator.ID, nullable(creator.Name), nil)
 	b.Queue(createRoomSQL, r.Name, r.Visibility, creator.ID)
 	b.Queue(ownEventsSQL)
 
