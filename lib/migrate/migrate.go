@@ -33,10 +33,27 @@ const VersionTable = "public.chatwire_schema_version"
 //
 // ctx bounds the whole run, connection included; give it a deadline.
 func Up(ctx context.Context, databaseURL string) error {
-	return up(ctx, databaseURL, schema.FS)
+	return up(ctx, databaseURL, schema.FS, -1)
 }
 
-func up(ctx context.Context, databaseURL string, migrations fs.FS) error {
+// To applies the migrations up to and including number version, and no
+// further. Upgrade tests use it to build a database as an older release left
+// it, fill it with data, then call Up.
+func To(ctx context.Context, databaseURL string, version int32) error {
+	return up(ctx, databaseURL, schema.FS, version)
+}
+
+// Latest is the number of the newest migration in schema.FS.
+func Latest() (int32, error) {
+	entries, err := fs.Glob(schema.FS, "*.sql")
+	if err != nil {
+		return 0, fmt.Errorf("migrate: list: %w", err)
+	}
+	return int32(len(entries)), nil
+}
+
+// up migrates to version, or to the newest migration when version is -1.
+func up(ctx context.Context, databaseURL string, migrations fs.FS, version int32) error {
 	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
 		return fmt.Errorf("migrate: connect: %w", err)
@@ -56,7 +73,12 @@ func up(ctx context.Context, databaseURL string, migrations fs.FS) error {
 	if err := m.LoadMigrations(migrations); err != nil {
 		return fmt.Errorf("migrate: load: %w", err)
 	}
-	if err := m.Migrate(ctx); err != nil {
+	if version < 0 {
+		err = m.Migrate(ctx)
+	} else {
+		err = m.MigrateTo(ctx, version)
+	}
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -85,3 +85,27 @@ func migrationCount(t *testing.T) int {
 	}
 	return len(files)
 }
+
+func TestToStopsAtTheGivenVersionAndUpFinishes(t *testing.T) {
+	t.Parallel()
+	latest, err := migrate.Latest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := int(latest), migrationCount(t); got != want {
+		t.Fatalf("Latest() = %d, want %d", got, want)
+	}
+	dbURL := dbtest.NewEmptyDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := migrate.To(ctx, dbURL, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := version(t, dbURL), 1; got != want {
+		t.Fatalf("version after To(1) = %d, want %d", got, want)
+	}
+	up(t, dbURL)
+	if got, want := version(t, dbURL), int(latest); got != want {
+		t.Fatalf("version after Up = %d, want %d", got, want)
+	}
+}
