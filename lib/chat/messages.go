@@ -56,8 +56,10 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 	}
 	if !saved.Created {
 		// A retry publishes nothing new; the first attempt's events are the
-		// outbox's to redeliver if they never reached Pusher.
-		return SendResult{Message: saved.Message, Created: false, Published: true}, nil
+		// outbox's to redeliver if they never reached Pusher. With realtime
+		// disabled nothing is ever published, and the retry says so as the
+		// first attempt did.
+		return SendResult{Message: saved.Message, Created: false, Published: s.publisher != nil}, nil
 	}
 	return SendResult{Message: saved.Message, Created: true, Published: s.publish(ctx, saved.Events)}, nil
 }

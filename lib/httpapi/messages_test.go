@@ -82,6 +82,23 @@ func TestSendIsIdempotentPerClientIDUnderConcurrentRetries(t *testing.T) {
 	}
 }
 
+// With realtime disabled nothing is ever published: a retry of a send says
+// so as the first attempt did, instead of claiming a publish that never was.
+func TestARetryReportsPublishedAsTheFirstAttemptWithRealtimeDisabled(t *testing.T) {
+	a := newApp(t, appOptions{realtimeDisabled: true})
+	body := map[string]any{"to": "bob", "body": "once", "client_id": "retry-disabled"}
+	first := a.do("POST", "/api/messages/send", "alice", body).expect(t, http.StatusCreated)
+	retry := a.do("POST", "/api/messages/send", "alice", body).expect(t, http.StatusOK)
+	for name, res := range map[string]response{"first": first, "retry": retry} {
+		if got := res.field("published"); got != false {
+			t.Errorf("%s attempt: published = %v, want false with realtime disabled", name, got)
+		}
+	}
+	if got, want := retry.field("message", "id"), first.field("message", "id"); got != want {
+		t.Errorf("retry answered message %v, want the first one %v", got, want)
+	}
+}
+
 func TestSendRejectsBadInputNamingTheField(t *testing.T) {
 	a := newApp(t)
 	long := strings.Repeat("é", 4001)

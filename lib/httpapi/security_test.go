@@ -682,7 +682,20 @@ func TestSendRateLimitConfiguration(t *testing.T) {
 		r.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": fmt.Sprint(i)}).expect(t, http.StatusCreated)
 	}
 	// The default is 20 per 10 s.
-	d := newRelApp(t, relOptions{})
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db", "AUTH_JWT_SECRET": jwtSecret, "REALTIME_DISABLED": "true"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.SendRateLimit, (chat.RateLimit{Count: 20, Per: 10 * time.Second}); got != want {
+		t.Errorf("default SEND_RATE_LIMIT = %v, want %v", got, want)
+	}
+	// A burst of the limit's count passes and the next send is refused. The
+	// period is one no run can outlast (a token every 72 minutes), so a slow
+	// machine cannot refill the bucket between the sends; with 20/10s a run
+	// taking over half a second for 20 sends under -race once did.
+	d := newRelApp(t, relOptions{env: map[string]string{"SEND_RATE_LIMIT": "20/24h"}})
 	for i := range 20 {
 		d.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": fmt.Sprint(i)}).expect(t, http.StatusCreated)
 	}
