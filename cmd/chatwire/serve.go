@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/httpapi"
@@ -52,6 +54,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 
+	logSchema(ctx, deps, log)
+
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -87,5 +91,20 @@ func realtimeTarget(p config.Pusher) string {
 		return "pusher host " + p.Host
 	default:
 		return "pusher cluster " + p.Cluster
+	}
+}
+
+// logSchema says at start when the database lacks this build's schema, with
+// what to do. serve starts anyway: health answers 503 until someone migrates,
+// and the database may be migrated while serve runs.
+func logSchema(ctx context.Context, deps *httpapi.Deps, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	check, err := deps.CheckSchema(ctx)
+	switch {
+	case err != nil:
+		log.Warn("chatwire serve: database did not answer at start; /api/health reports it", "err", err)
+	case !check.OK():
+		log.Error("chatwire serve: "+check.Problem(), "schema", check.State, "applied", check.Applied, "expected", check.Expected)
 	}
 }

@@ -107,6 +107,45 @@ func TestServeWithRealtimeDisabled(t *testing.T) {
 	cmd.stopCleanly(t)
 }
 
+// serve on a database nobody migrated starts, logs what to do, and health
+// answers 503 saying the schema is missing.
+func TestServeOnAnUnmigratedDatabaseSaysToMigrate(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL":      dbtest.NewEmptyDatabase(t),
+		"REALTIME_DISABLED": "true",
+		"AUTH_JWT_SECRET":   testSecret,
+	}
+	cmd := startCommand(t, env, "serve", "--addr", "127.0.0.1:0")
+	resp, err := newClient(t).Get(cmd.addrs.App + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Schema  string `json:"schema"`
+		Message string `json:"message"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || health.Schema != "missing" {
+		t.Errorf("health = %d %+v (%v), want 503 with schema missing", resp.StatusCode, health, err)
+	}
+	cmd.stopCleanly(t)
+	var logged bool
+	for _, line := range strings.Split(cmd.stdout.String(), "\n") {
+		var entry struct {
+			Level  string `json:"level"`
+			Msg    string `json:"msg"`
+			Schema string `json:"schema"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Schema == "missing" {
+			logged = entry.Level == "ERROR" && strings.Contains(entry.Msg, "chatwire migrate")
+		}
+	}
+	if !logged {
+		t.Errorf("serve did not log an error naming `chatwire migrate` at start:\n%s", cmd.stdout)
+	}
+}
+
 // requireStartLog checks the one JSON line serve logs when it listens.
 func requireStartLog(t *testing.T, stdout, appURL string) {
 	t.Helper()

@@ -155,7 +155,8 @@ func (s *Service) publish(ctx context.Context, events []Event) bool {
 	return true
 }
 
-// Health reports whether the database answers.
-func (s *Service) Health(ctx context.Context) error {
-	return s.store.Ping(ctx)
+// Health reports whether the database answers, and the number of the last
+// migration it ran (0: none).
+func (s *Service) Health(ctx context.Context) (schemaVersion int32, err error) {
+	return s.store.SchemaVersion(ctx)
 }

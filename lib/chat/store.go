@@ -9,7 +9,9 @@ import (
 // Every method that changes something does it in one transaction and returns
 // the events that transaction wrote, for the caller to publish.
 type Store interface {
-	Ping(ctx context.Context) error
+	// SchemaVersion is the number of the last migration the database ran,
+	// 0 for none; an error means the database did not answer.
+	SchemaVersion(ctx context.Context) (int32, error)
 
 	// InsertMessage stores a message (idempotent per sender and client_id) and
 	// records the sender's display name. When the client_id was used before,

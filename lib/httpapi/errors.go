@@ -75,6 +75,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		if cerr.RetryAfterMS > 0 {
 			w.Header().Set("Retry-After", strconv.FormatInt((cerr.RetryAfterMS+999)/1000, 10))
 		}
+	case store.IsSchemaMissing(err):
+		// The one place an unmigrated database becomes an answer.
+		status, detail = http.StatusServiceUnavailable, errorDetail{Code: codeSchemaNotMigrated,
+			Message: "the database is missing part of chatwire's schema: " + migrateHint}
+		log.ErrorContext(r.Context(), "schema not migrated", "request_id", requestID(r.Context()), "err", err)
 	case store.IsUnavailable(err), errors.Is(err, context.DeadlineExceeded):
 		status, detail = http.StatusServiceUnavailable, errorDetail{Code: chat.EUNAVAILABLE, Message: "temporarily unavailable, try again"}
 		log.WarnContext(r.Context(), "unavailable", "request_id", requestID(r.Context()), "err", err)

@@ -17,7 +17,7 @@ import (
 
 // VersionTable records the number of the last applied migration.
 // Schema-qualified, as tern advises, so a search_path cannot hide it.
-const VersionTable = "public.chatwire_schema_version"
+const VersionTable = schema.VersionTable
 
 // Up applies every migration of schema.FS not yet applied to the database at
 // databaseURL; on an up-to-date database it does nothing. Each migration runs

@@ -53,6 +53,30 @@ func IsUnavailable(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
+// IsSchemaMissing reports whether err is Postgres saying that a table,
+// column, function or type the statement uses does not exist: in a build whose
+// queries pass their tests, that means the database was never migrated, or is
+// behind this build. The HTTP layer answers 503 schema_not_migrated for it.
+func IsSchemaMissing(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "42P01", // undefined_table
+		"42703", // undefined_column
+		"42883", // undefined_function
+		"42704": // undefined_object (a type)
+		return true
+	}
+	return false
+}
+
+func isUndefinedTable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
+}
+
 // checkText rejects, naming the field, strings Postgres cannot store as text:
 // a NUL byte or invalid UTF-8 would otherwise fail the statement and reach the
 // user as an internal error. Arguments are field, value pairs.

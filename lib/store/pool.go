@@ -10,15 +10,18 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chatwire/chatwire/lib/chat"
+	"github.com/chatwire/chatwire/schema"
 )
 
 // Serverless defaults: a function instance serves one request at a time, so two
@@ -89,6 +92,25 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
+}
+
+// SchemaVersion returns the number of the last migration the database ran,
+// 0 when it ran none (the version table does not exist). It is one query on
+// a table of one row, cheap enough for every health check.
+func (db *DB) SchemaVersion(ctx context.Context) (int32, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	var version int32
+	err := db.pool.QueryRow(ctx, "SELECT version FROM "+schema.VersionTable).Scan(&version)
+	switch {
+	case isUndefinedTable(err):
+		return 0, nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	return version, nil
 }
 
 // deadline derives the context of one query or transaction from the caller's.
