@@ -56,6 +56,9 @@ func commands() []command {
 		{"migrate", "",
 			"apply the schema to DIRECT_URL, else DATABASE_URL (idempotent)",
 			(*cli).migrate},
+		{"legacy-writers", "on|off [--role authenticated]",
+			"let old clients write messages directly during a migration, or stop them",
+			(*cli).legacyWriters},
 		{"token", "<user-id> [--name NAME] [--ttl 24h]",
 			"print a development JWT signed with AUTH_JWT_SECRET",
 			(*cli).token},
@@ -99,7 +102,7 @@ func (c *cli) usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("Usage: chatwire <command> [flags]\n\nCommands:\n")
 	for _, cmd := range commands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(&b, "  %-14s %s\n", cmd.name, cmd.summary)
 	}
 	b.WriteString(`
 Configuration comes from the environment (DATABASE_URL, PUSHER_*, AUTH_*, ...;

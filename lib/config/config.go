@@ -161,7 +161,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
-	c.SendRateLimit, err = parseRateLimit(getenv("SEND_RATE_LIMIT"))
+	c.SendRateLimit, err = ParseRateLimit(getenv("SEND_RATE_LIMIT"))
 	if err != nil {
 		problem("SEND_RATE_LIMIT %v", err)
 	}
@@ -183,8 +183,9 @@ func checkPostgresURL(s string) error {
 	return nil
 }
 
-// parseRateLimit reads "N/duration" (20/10s, 100/1m) or "off".
-func parseRateLimit(s string) (chat.RateLimit, error) {
+// ParseRateLimit reads a limit as SEND_RATE_LIMIT takes it: "N/duration"
+// (20/10s, 100/1m), or "off"; "" is DefaultSendRateLimit.
+func ParseRateLimit(s string) (chat.RateLimit, error) {
 	s = strings.TrimSpace(s)
 	switch s {
 	case "":

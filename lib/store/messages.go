@@ -204,13 +204,22 @@ func (r *messageRow) message() (chat.Message, error) {
 	case r.receiverID != nil:
 		m.Channel = chat.ChatChannel(r.senderID, *r.receiverID)
 	}
-	if r.attachment != nil {
-		m.Attachment = new(chat.Attachment)
-		if err := json.Unmarshal([]byte(*r.attachment), m.Attachment); err != nil {
-			return chat.Message{}, fmt.Errorf("message %s: attachment: %w", r.id, err)
-		}
-	}
+	m.Attachment = readAttachment(r.attachment)
 	return m, nil
+}
+
+// readAttachment decodes a stored attachment defensively. Rows written
+// before schema 3's CHECK, or by another writer, may hold any JSON; such an
+// attachment reads as none, so a chat's history never fails on one bad row.
+func readAttachment(stored *string) *chat.Attachment {
+	if stored == nil {
+		return nil
+	}
+	var a chat.Attachment
+	if err := json.Unmarshal([]byte(*stored), &a); err != nil || a.URL == "" {
+		return nil
+	}
+	return &a
 }
 
 // collectMessages reads rows of messageColumns; it takes Query's two results.
