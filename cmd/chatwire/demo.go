@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,11 +69,33 @@ func withDemo(api http.Handler, getenv func(string) string, pusher *devPusher, k
 	mux.Handle("GET /{$}", noCache(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, assets, "index.html")
 	})))
-	mux.Handle("GET /demo/", noCache(static))
-	mux.HandleFunc("GET /demo/config.json", d.handleConfig)
-	mux.HandleFunc("POST /demo/token", d.handleToken)
-	mux.HandleFunc("POST /demo/pusher", d.handlePusher)
+	mux.Handle("GET /demo/", loopbackOnly(noCache(static)))
+	mux.Handle("GET /demo/config.json", loopbackOnly(http.HandlerFunc(d.handleConfig)))
+	mux.Handle("POST /demo/token", loopbackOnly(http.HandlerFunc(d.handleToken)))
+	mux.Handle("POST /demo/pusher", loopbackOnly(http.HandlerFunc(d.handlePusher)))
 	return mux
+}
+
+// loopbackOnly answers only clients on this machine: /demo/token hands out a
+// token for any user to whoever asks, which must not reach the network even
+// when dev is told to listen on every interface.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopbackClient(r) {
+			writeDemoError(w, http.StatusForbidden, "forbidden", "the demo answers only on this machine")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func isLoopbackClient(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // noCache makes browsers revalidate: the embedded files carry no dates, and

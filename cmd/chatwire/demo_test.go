@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,6 +184,45 @@ func TestDemoPusherHost(t *testing.T) {
 		host, port := d.pusherHostPort(r)
 		if got := host + ":" + strconv.Itoa(port); got != tt.want {
 			t.Errorf("Pusher at %s, page at %s: pusher-js gets %s, want %s", tt.pusherAddr, tt.pageHost, got, tt.want)
+		}
+	}
+}
+
+// The demo hands a token for any user to whoever asks, so it answers only
+// clients on this machine, whatever address dev listens on.
+func TestDemoAnswersOnlyLoopbackClients(t *testing.T) {
+	reached := false
+	h := loopbackOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true }))
+	for remote, want := range map[string]int{
+		"127.0.0.1:5000":        http.StatusOK,
+		"127.8.9.10:5000":       http.StatusOK,
+		"[::1]:5000":            http.StatusOK,
+		"[::ffff:127.0.0.1]:50": http.StatusOK,
+		"192.168.1.20:5000":     http.StatusForbidden,
+		"[2001:db8::1]:5000":    http.StatusForbidden,
+		"[::ffff:10.0.0.1]:50":  http.StatusForbidden,
+		"garbage":               http.StatusForbidden,
+	} {
+		reached = false
+		req := httptest.NewRequest("POST", "/demo/token", strings.NewReader(`{"user":"alice"}`))
+		req.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want || reached != (want == http.StatusOK) {
+			t.Errorf("from %s: %d (handler reached %v), want %d", remote, rec.Code, reached, want)
+		}
+	}
+}
+
+// dev and pusher listen on this machine only unless told otherwise.
+func TestDevAndPusherListenOnLoopbackByDefault(t *testing.T) {
+	for _, args := range [][]string{{"dev", "-h"}, {"pusher", "-h"}} {
+		var stdout strings.Builder
+		if err := run(t.Context(), append([]string{"chatwire"}, args...), envFrom(nil), &stdout, &strings.Builder{}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stdout.String(), `(default ":`) || !strings.Contains(stdout.String(), `(default "127.0.0.1:`) {
+			t.Errorf("chatwire %s: listen defaults are not loopback:\n%s", args[0], stdout.String())
 		}
 	}
 }

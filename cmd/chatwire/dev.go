@@ -42,8 +42,8 @@ const devDir = ".chatwire"
 
 func (c *cli) dev(ctx context.Context, args []string) (err error) {
 	fs := c.flagSet("dev", devHelp)
-	addr := fs.String("addr", ":3000", "listen address of the API")
-	pusherAddr := fs.String("pusher-addr", ":6001", "listen address of the built-in Pusher-protocol server")
+	addr := fs.String("addr", "127.0.0.1:3000", "listen address of the API (127.0.0.1: this machine only; :3000 for every interface)")
+	pusherAddr := fs.String("pusher-addr", "127.0.0.1:6001", "listen address of the built-in Pusher-protocol server")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
 	}

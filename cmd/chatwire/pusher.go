@@ -24,7 +24,7 @@ webhooks, such as chatwire's /api/pusher/webhook.
 
 func (c *cli) pusher(ctx context.Context, args []string) error {
 	fs := c.flagSet("pusher", pusherHelp)
-	addr := fs.String("addr", ":6001", "listen address")
+	addr := fs.String("addr", "127.0.0.1:6001", "listen address (127.0.0.1: this machine only; :6001 for every interface)")
 	webhook := fs.String("webhook", "", "URL that receives the webhooks, e.g. http://127.0.0.1:3000/api/pusher/webhook (none when empty)")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err

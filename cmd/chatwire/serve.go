@@ -61,6 +61,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	url := baseURL(ln.Addr())
+	warnAudience(log, cfg.Auth)
 	log.Info("chatwire serve: listening", "addr", ln.Addr().String(), "url", url, "realtime", realtimeTarget(cfg.Pusher))
 	c.announce(listening{App: url})
 	return serveHTTP(ctx, ln, httpapi.NewHandler(deps), log)
@@ -106,5 +107,14 @@ func logSchema(ctx context.Context, deps *httpapi.Deps, log *slog.Logger) {
 		log.Warn("chatwire serve: database did not answer at start; /api/health reports it", "err", err)
 	case !check.OK():
 		log.Error("chatwire serve: "+check.Problem(), "schema", check.State, "applied", check.Applied, "expected", check.Expected)
+	}
+}
+
+// warnAudience warns when tokens signed with a shared secret are accepted
+// whatever their audience: any token the secret ever signed (a Supabase
+// project's service or anon tokens, another app's) then signs a user in.
+func warnAudience(log *slog.Logger, a config.Auth) {
+	if a.JWTSecret != "" && a.Audience == "" {
+		log.Warn("chatwire serve: AUTH_AUDIENCE is not set, so any token signed with AUTH_JWT_SECRET that has a sub is accepted; set it to the aud your tokens carry (Supabase: authenticated)")
 	}
 }

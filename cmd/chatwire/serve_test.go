@@ -77,6 +77,9 @@ func TestServeWithLocalPusher(t *testing.T) {
 
 	cmd.stopCleanly(t)
 	requireStartLog(t, cmd.stdout.String(), cmd.addrs.App)
+	if !strings.Contains(cmd.stdout.String(), `"level":"WARN","msg":"chatwire serve: AUTH_AUDIENCE is not set`) {
+		t.Errorf("no warning about the missing AUTH_AUDIENCE:\n%s", cmd.stdout.String())
+	}
 	for _, secret := range []string{testSecret, testPusherSecret} {
 		if strings.Contains(cmd.stdout.String()+cmd.stderr.String(), secret) {
 			t.Errorf("the output shows a secret")
@@ -90,6 +93,7 @@ func TestServeWithRealtimeDisabled(t *testing.T) {
 		"DATABASE_URL":      dbtest.NewDatabase(t),
 		"REALTIME_DISABLED": "true",
 		"AUTH_JWT_SECRET":   testSecret,
+		"AUTH_AUDIENCE":     "authenticated",
 	}
 	cmd := startCommand(t, env, "serve", "--addr", "127.0.0.1:0")
 	client := newClient(t)
@@ -97,7 +101,7 @@ func TestServeWithRealtimeDisabled(t *testing.T) {
 	if got, want := waitHealthy(t, client, cmd.addrs.App), (healthAnswer{OK: true, Database: "ok", Pusher: "disabled"}); got != want {
 		t.Errorf("health = %+v, want %+v", got, want)
 	}
-	token, err := auth.SignHS256(testSecret, auth.User{ID: "alice"}, time.Hour)
+	token, err := auth.SignHS256(testSecret, auth.User{ID: "alice"}, time.Hour, auth.WithAudience("authenticated"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +109,9 @@ func TestServeWithRealtimeDisabled(t *testing.T) {
 		t.Fatalf("send status = %d, want 201: %v", status, answer)
 	}
 	cmd.stopCleanly(t)
+	if strings.Contains(cmd.stdout.String(), "AUTH_AUDIENCE") {
+		t.Errorf("warned about AUTH_AUDIENCE although it is set:\n%s", cmd.stdout.String())
+	}
 }
 
 // serve on a database nobody migrated starts, logs what to do, and health

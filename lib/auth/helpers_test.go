@@ -116,6 +116,17 @@ func without(m map[string]any, names ...string) map[string]any {
 	return out
 }
 
+// mintRaw signs a payload given byte for byte with HS256, for claims a JSON
+// encoder would never write (invalid UTF-8).
+func mintRaw(tb testing.TB, key []byte, payload string) string {
+	tb.Helper()
+	b, err := jws.Sign([]byte(payload), jws.WithKey(jwa.HS256, key))
+	if err != nil {
+		tb.Fatalf("sign: %v", err)
+	}
+	return string(b)
+}
+
 // mint signs claims with alg and key, putting kid in the protected header
 // when non-empty.
 func mint(tb testing.TB, alg jwa.SignatureAlgorithm, key any, kid string, c map[string]any) string {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -29,9 +30,15 @@ const (
 	MinSecretBytes = 32
 
 	// DefaultLeeway is the clock skew allowed on exp, nbf and iat when
-	// Config.Leeway is zero: enough for drifting serverless clocks, short
-	// enough not to extend a token's life noticeably.
-	DefaultLeeway = 30 * time.Second
+	// Config.Leeway is zero, and MaxLeeway the most allowed: NTP keeps
+	// serverless clocks within a second, and every second more is a second
+	// an expired (or revoked and expired) token still works.
+	DefaultLeeway = 5 * time.Second
+	MaxLeeway     = 5 * time.Second
+
+	// MaxSubjectBytes bounds sub: a Supabase or Auth0 id is under 64 bytes,
+	// and a user id must fit channel names and database rows.
+	MaxSubjectBytes = 255
 
 	// defaultFetchTimeout bounds a JWKS fetch when Config.HTTPClient is nil;
 	// the request context may shorten it further.
@@ -63,7 +70,7 @@ type Config struct {
 	Issuer     string        // checked against iss when non-empty
 	Audience   string        // must be one of aud when non-empty
 	HTTPClient *http.Client  // for JWKS fetches; nil = a client with a 5 s timeout
-	Leeway     time.Duration // clock skew allowed on exp/nbf/iat; 0 = DefaultLeeway (30 s); negative is an error
+	Leeway     time.Duration // clock skew allowed on exp/nbf/iat; 0 = DefaultLeeway (5 s); negative or over MaxLeeway (5 s) is an error
 }
 
 // Verifier checks bearer tokens. It is safe for concurrent use and starts no
@@ -97,6 +104,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		return nil, errors.New("auth: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set; set exactly one")
 	case cfg.Leeway < 0:
 		return nil, errors.New("auth: leeway must not be negative")
+	case cfg.Leeway > MaxLeeway:
+		return nil, fmt.Errorf("auth: leeway must be at most %s", MaxLeeway)
 	}
 	v := &Verifier{
 		issuer:   cfg.Issuer,
@@ -256,11 +265,21 @@ func claimsError(err error) error {
 
 // userFrom reads the id and the display name in the documented order.
 func userFrom(tok jwt.Token) (User, error) {
-	// sub is the identity as issued, so it is kept byte for byte; only an
-	// empty or blank one is refused.
+	// sub is the identity as issued, so it is kept byte for byte; an empty
+	// or blank one, or one no database row or channel name can hold, is
+	// refused here rather than failing later in Postgres.
 	sub := tok.Subject()
-	if strings.TrimSpace(sub) == "" {
+	switch {
+	case strings.TrimSpace(sub) == "":
 		return User{}, unauthorized("token has no subject")
+	case len(sub) > MaxSubjectBytes:
+		return User{}, unauthorized(fmt.Sprintf("token subject longer than %d bytes", MaxSubjectBytes))
+	case !utf8.ValidString(sub) || strings.ContainsRune(sub, utf8.RuneError):
+		// The JSON decoder turns invalid bytes into U+FFFD, so two distinct
+		// invalid subs would otherwise read as the same user.
+		return User{}, unauthorized("token subject is not valid UTF-8")
+	case strings.ContainsRune(sub, 0):
+		return User{}, unauthorized("token subject contains NUL")
 	}
 	u := User{ID: sub}
 	u.Name = firstNonEmpty(

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func TestNewVerifierRejectsBadConfig(t *testing.T) {
 		{"http remote", auth.Config{JWKSURL: "http://example.com/jwks.json"}, "must use https"},
 		{"ftp", auth.Config{JWKSURL: "ftp://example.com/jwks.json"}, "must use https"},
 		{"negative leeway", auth.Config{JWTSecret: testSecret, Leeway: -time.Second}, "leeway"},
+		{"leeway over 5 s", auth.Config{JWTSecret: testSecret, Leeway: 6 * time.Second}, "leeway must be at most 5s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,8 +81,8 @@ func TestVerifyAcceptsValidTokens(t *testing.T) {
 		{"ES256", js, mint(t, jwa.ES256, k.ec, "ec-1", c)},
 		{"EdDSA", js, mint(t, jwa.EdDSA, k.ed, "ed-1", c)},
 		{"ES256 without kid", js, mint(t, jwa.ES256, k.ec, "", c)},
-		{"expired within leeway", hs, mint(t, jwa.HS256, []byte(testSecret), "", with(c, "exp", t0.Add(-20*time.Second)))},
-		{"nbf within leeway", hs, mint(t, jwa.HS256, []byte(testSecret), "", with(c, "nbf", t0.Add(20*time.Second)))},
+		{"expired within leeway", hs, mint(t, jwa.HS256, []byte(testSecret), "", with(c, "exp", t0.Add(-4*time.Second)))},
+		{"nbf within leeway", hs, mint(t, jwa.HS256, []byte(testSecret), "", with(c, "nbf", t0.Add(4*time.Second)))},
 		{"SignHS256", hs, sign(t, auth.User{ID: "alice"}, auth.WithIssuedAt(t0))},
 	}
 	for _, tt := range tests {
@@ -192,6 +194,10 @@ func TestVerifyRejects(t *testing.T) {
 		{"missing sub", hs, mint(t, jwa.HS256, secret, "", without(c, "sub")), "no subject"},
 		{"empty sub", hs, mint(t, jwa.HS256, secret, "", with(c, "sub", "")), "no subject"},
 		{"blank sub", js, mint(t, jwa.RS256, k.rsa, "rsa-1", with(c, "sub", "  ")), "no subject"},
+		{"NUL in sub", hs, mint(t, jwa.HS256, secret, "", with(c, "sub", "eve\x00")), "contains NUL"},
+		{"sub over 255 bytes", hs, mint(t, jwa.HS256, secret, "", with(c, "sub", strings.Repeat("é", 128))), "longer than 255 bytes"},
+		{"invalid UTF-8 bytes in sub", hs, mintRaw(t, secret, `{"sub":"eve\xff","exp":`+strconv.FormatInt(t0.Add(time.Hour).Unix(), 10)+`}`), "malformed token"}, // the JSON decoder refuses it first
+		{"lone surrogate in sub", hs, mintRaw(t, secret, `{"sub":"eve\udc00","exp":`+strconv.FormatInt(t0.Add(time.Hour).Unix(), 10)+`}`), "not valid UTF-8"},
 
 		{"empty", hs, "", "missing token"},
 		{"garbage", hs, "not a token", "malformed token"},
@@ -225,18 +231,21 @@ func TestVerifyPayloadNotJSONWithValidSignature(t *testing.T) {
 
 func TestVerifyLeeway(t *testing.T) {
 	clock := newClock()
-	v := newVerifier(t, auth.Config{JWTSecret: testSecret, Leeway: 5 * time.Second}, clock)
+	v := newVerifier(t, auth.Config{JWTSecret: testSecret, Leeway: 2 * time.Second}, clock)
 	secret := []byte(testSecret)
-	if _, err := v.Verify(bg, mint(t, jwa.HS256, secret, "", with(claims(t0), "exp", t0.Add(-3*time.Second)))); err != nil {
-		t.Fatalf("3 s past exp with 5 s leeway: %v", err)
+	if _, err := v.Verify(bg, mint(t, jwa.HS256, secret, "", with(claims(t0), "exp", t0.Add(-1*time.Second)))); err != nil {
+		t.Fatalf("1 s past exp with 2 s leeway: %v", err)
 	}
-	tok := mint(t, jwa.HS256, secret, "", with(claims(t0), "exp", t0.Add(-10*time.Second)))
+	tok := mint(t, jwa.HS256, secret, "", with(claims(t0), "exp", t0.Add(-3*time.Second)))
 	_, err := v.Verify(bg, tok)
 	wantUnauthorized(t, err, "token expired", tok)
 
-	// The default leeway is 30 s.
+	// The default leeway is 5 s (docs/API.md).
 	d := newVerifier(t, auth.Config{JWTSecret: testSecret}, clock)
-	tok = mint(t, jwa.HS256, secret, "", with(claims(t0), "exp", t0.Add(-31*time.Second)))
+	if _, err := d.Verify(bg, mint(t, jwa.HS256, secret, "", with(claims(t0), "exp", t0.Add(-4*time.Second)))); err != nil {
+		t.Fatalf("4 s past exp with the default leeway: %v", err)
+	}
+	tok = mint(t, jwa.HS256, secret, "", with(claims(t0), "exp", t0.Add(-6*time.Second)))
 	_, err = d.Verify(bg, tok)
 	wantUnauthorized(t, err, "token expired", tok)
 }

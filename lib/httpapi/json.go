@@ -7,8 +7,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/chatwire/chatwire/lib/chat"
 )
@@ -27,6 +31,13 @@ func encode(w http.ResponseWriter, status int, v any) {
 
 // decode reads a JSON body into T: 415 for another content type, 413 past the
 // size limit, 400 naming the field for a value of the wrong type.
+//
+// It decodes strictly, with encoding/json/v2's semantics (the module
+// go-json-experiment/json, which the standard library's json/v2 grew from):
+// a duplicate key, invalid UTF-8 anywhere, or trailing data is a 400, and keys
+// match the struct's names exactly, so {"to":"carol","to":"bob","TO":"dave"}
+// is refused rather than sent to whichever key wins. Unknown keys are ignored,
+// as before.
 func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
 	if err := requireContentType(r, "application/json"); err != nil {
@@ -39,12 +50,8 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return v, apiError(http.StatusBadRequest, chat.EBADREQUEST, "a JSON body is required")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	if err := dec.Decode(&v); err != nil {
+	if err := jsonv2.Unmarshal(body, &v); err != nil {
 		return v, jsonError(err)
-	}
-	if dec.More() {
-		return v, apiError(http.StatusBadRequest, chat.EBADREQUEST, "unexpected data after the JSON value")
 	}
 	return v, nil
 }
@@ -72,31 +79,63 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 
 func jsonError(err error) error {
 	var (
-		syntax    *json.SyntaxError
-		typeError *json.UnmarshalTypeError
+		syntax   *jsontext.SyntacticError
+		semantic *jsonv2.SemanticError
 	)
 	switch {
 	case errors.As(err, &syntax):
-		return apiError(http.StatusBadRequest, chat.EBADREQUEST, fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
-	case errors.As(err, &typeError) && typeError.Field != "":
-		return chat.FieldError(typeError.Field, "must be "+jsonType(typeError.Type.Kind().String()))
-	case errors.As(err, &typeError):
-		return apiError(http.StatusBadRequest, chat.EBADREQUEST, "the body must be a JSON object")
+		field := jsonField(syntax.JSONPointer)
+		switch {
+		case errors.Is(syntax.Err, jsontext.ErrDuplicateName):
+			return chat.FieldError(field, "given more than once")
+		case syntax.Err != nil && (strings.Contains(syntax.Err.Error(), "invalid UTF-8") ||
+			strings.Contains(syntax.Err.Error(), "invalid surrogate")):
+			// jsontext exports no sentinel for these; a lone surrogate escape
+			// would decode to invalid UTF-8 too.
+			if field == "" {
+				return apiError(http.StatusBadRequest, chat.EBADREQUEST, fmt.Sprintf("invalid UTF-8 at byte %d", syntax.ByteOffset))
+			}
+			return chat.FieldError(field, "must be valid UTF-8")
+		case errors.Is(syntax.Err, io.ErrUnexpectedEOF):
+			return apiError(http.StatusBadRequest, chat.EBADREQUEST, "truncated JSON")
+		}
+		return apiError(http.StatusBadRequest, chat.EBADREQUEST, fmt.Sprintf("malformed JSON at byte %d", syntax.ByteOffset))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return apiError(http.StatusBadRequest, chat.EBADREQUEST, "truncated JSON")
+	case errors.As(err, &semantic) && jsonField(semantic.JSONPointer) != "" && semantic.GoType != nil:
+		return chat.FieldError(jsonField(semantic.JSONPointer), "must be "+jsonType(semantic.GoType))
+	case errors.As(err, &semantic):
+		return apiError(http.StatusBadRequest, chat.EBADREQUEST, "the body must be a JSON object")
 	}
 	return apiError(http.StatusBadRequest, chat.EBADREQUEST, "malformed JSON")
 }
 
-func jsonType(kind string) string {
-	switch kind {
-	case "string":
+// jsonField names the field at a JSON pointer as errors do: object keys
+// joined by dots, array indexes left out ("/attachment/url" is
+// "attachment.url", "/message_ids/3" is "message_ids").
+func jsonField(p jsontext.Pointer) string {
+	var keys []string
+	for token := range p.Tokens() {
+		if _, err := strconv.Atoi(token); err == nil {
+			continue
+		}
+		keys = append(keys, token)
+	}
+	return strings.Join(keys, ".")
+}
+
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
-	case "bool", "ptr":
+	case reflect.Bool:
 		return "true or false"
-	case "slice":
+	case reflect.Slice, reflect.Array:
 		return "an array"
-	case "struct", "map":
+	case reflect.Struct, reflect.Map:
 		return "an object"
 	}
 	return "a number"

@@ -496,11 +496,18 @@ func TestHostileBodies(t *testing.T) {
 		{"NUL in poll cursor", "GET", "/api/messages/poll?cursor=%00", "", 400, "cursor"},
 		{"NUL in presence ids", "GET", "/api/presence?user_ids=a%00", "", 400, "user_ids"},
 		{"invalid UTF-8 in the query", "GET", "/api/messages/history?with=%ff%fe", "", 400, "with"},
-		{"lone surrogate escape", "POST", "/api/messages/send", `{"to":"bob","body":"\ud800"}`, 201, ""},
-		{"invalid UTF-8 bytes in body", "POST", "/api/messages/send", "{\"to\":\"bob\",\"body\":\"a\xff\xfeb\"}", 201, ""},
+		{"lone surrogate escape", "POST", "/api/messages/send", `{"to":"bob","body":"\ud800"}`, 400, "body"},
+		{"invalid UTF-8 bytes in body", "POST", "/api/messages/send", "{\"to\":\"bob\",\"body\":\"a\xff\xfeb\"}", 400, "body"},
+		{"invalid UTF-8 bytes in a key", "POST", "/api/messages/send", "{\"to\":\"bob\",\"body\":\"x\",\"\xff\":1}", 400, ""},
+		{"invalid UTF-8 bytes in an unknown field", "POST", "/api/messages/send", "{\"to\":\"bob\",\"body\":\"x\",\"extra\":\"\xff\"}", 400, "extra"},
 		{"body of only invisible spaces", "POST", "/api/messages/send", `{"to":"bob","body":"\u00a0\u2003\t\n"}`, 400, "body"},
 		{"number where a string goes", "POST", "/api/messages/send", `{"to":1e999,"body":"x"}`, 400, ""},
-		{"duplicate keys", "POST", "/api/messages/send", `{"to":"bob","to":"carol","body":"dup"}`, 201, ""},
+		{"duplicate keys", "POST", "/api/messages/send", `{"to":"bob","to":"carol","body":"dup"}`, 400, "to"},
+		{"duplicate and case-variant keys", "POST", "/api/messages/send", `{"to":"carol","to":"bob","TO":"dave","body":"dup"}`, 400, "to"},
+		{"a key in another case", "POST", "/api/messages/send", `{"TO":"dave","body":"case"}`, 400, "to"},
+		{"duplicate keys in attachment", "POST", "/api/messages/send", `{"to":"bob","attachment":{"url":"https://x.test/a","url":"https://x.test/b"}}`, 400, "attachment.url"},
+		{"duplicate read ids key", "POST", "/api/messages/read", `{"with":"bob","with":"carol"}`, 400, "with"},
+		{"trailing data", "POST", "/api/messages/send", `{"to":"bob","body":"x"} {"to":"carol"}`, 400, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -544,6 +551,27 @@ func TestHostileBodies(t *testing.T) {
 			res := r.do("POST", path, "", map[string]any{"to": "bob", "body": "x", "typing": true}, "Authorization", "Bearer "+tok)
 			if res.status >= 500 {
 				t.Errorf("token with %s on %s: status %d %s", name, path, res.status, res.raw)
+			}
+		}
+	}
+	// A sub no row or channel can hold is refused at the verifier, on every
+	// route, before it reaches Postgres (issue 11, point 7).
+	for name, tok := range map[string]string{
+		"NUL in sub":       signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "eve\x00", nil)),
+		"U+FFFD in sub":    signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, "eve\xff", nil)),
+		"a 256-byte sub":   signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, strings.Repeat("e", 256), nil)),
+		"a 4,000-byte sub": signHS(t, []byte(jwtSecret), jwa.HS256, claims(t, strings.Repeat("e", 4000), nil)),
+	} {
+		for _, req := range []struct{ method, path string }{
+			{"POST", "/api/messages/send"}, {"PUT", "/api/notifications/preferences"}, {"GET", "/api/notifications/preferences"},
+			{"GET", "/api/messages/poll"}, {"POST", "/api/typing"},
+		} {
+			var body any
+			if req.method != "GET" {
+				body = map[string]any{"to": "bob", "body": "x", "typing": true, "enabled": true, "muted_channels": []string{}}
+			}
+			if res := r.do(req.method, req.path, "", body, "Authorization", "Bearer "+tok); res.status != http.StatusUnauthorized {
+				t.Errorf("token with %s on %s %s: status %d %s, want 401", name, req.method, req.path, res.status, res.raw)
 			}
 		}
 	}

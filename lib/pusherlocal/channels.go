@@ -2,6 +2,8 @@ package pusherlocal
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -26,6 +28,11 @@ func (s *Server) subscribe(c *connection, name string, kind channelKind, m prese
 		// pusher-js re-subscribes after a reconnect on a new socket, never on
 		// the same one; answering again keeps a confused client going.
 		c.send(subscriptionSucceededFrame(ch))
+		return
+	}
+	if len(c.subscriptions) >= s.cfg.MaxChannelsPerConnection {
+		c.send(subscriptionErrorFrame(name, "LimitReached",
+			fmt.Sprintf("Over the limit of %d channels per connection", s.cfg.MaxChannelsPerConnection), codeOverConnectionQuota))
 		return
 	}
 	if ch == nil {
@@ -100,17 +107,25 @@ func (s *Server) unsubscribeLocked(c *connection, name string) {
 	}
 }
 
-// addConnection registers a new connection; false when the server is
-// closing.
-func (s *Server) addConnection(c *connection) bool {
+// addConnection registers a new connection. It answers errClosing when the
+// server is closing and errOverQuota when MaxConnections are open.
+func (s *Server) addConnection(c *connection) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return errClosing
+	}
+	if len(s.conns) >= s.cfg.MaxConnections {
+		return errOverQuota
 	}
 	s.conns[c] = struct{}{}
-	return true
+	return nil
 }
+
+var (
+	errClosing   = errors.New("server is shutting down")
+	errOverQuota = errors.New("Over connection quota")
+)
 
 // removeConnection unsubscribes a finished connection from everything.
 func (s *Server) removeConnection(c *connection) {

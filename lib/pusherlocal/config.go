@@ -15,7 +15,15 @@ const (
 	DefaultActivityTimeout    = 120 * time.Second
 	DefaultPongTimeout        = 30 * time.Second
 	DefaultMemberRemovedDelay = 3 * time.Second
-	defaultWebhookTimeout     = 5 * time.Second
+
+	// DefaultMaxConnections is the connection quota: a connection over it
+	// is refused with 4004, as Pusher refuses one over the app's plan.
+	DefaultMaxConnections = 10000
+	// DefaultMaxChannelsPerConnection bounds what one client may hold in
+	// server memory. Pusher publishes no fixed figure; a chat app's client
+	// holds its user channels plus one per open chat or room, far below it.
+	DefaultMaxChannelsPerConnection = 100
+	defaultWebhookTimeout           = 5 * time.Second
 )
 
 // Config configures a Server. AppID, Key and Secret are required; every other
@@ -44,6 +52,17 @@ type Config struct {
 	// channel_vacated that follows it on a presence channel); a rejoin of the
 	// same user within the delay cancels both. Default 3 s, like Pusher.
 	MemberRemovedDelay time.Duration
+
+	// MaxConnections caps concurrent connections; one more gets a
+	// pusher:error and a close with 4004 ("Over connection quota"), Pusher's
+	// answer for an app over its plan's quota. Default 10,000.
+	MaxConnections int
+
+	// MaxChannelsPerConnection caps the channels one connection may be
+	// subscribed to; one more is refused with a pusher:subscription_error of
+	// type "LimitReached" and status 4004 on that channel, and the
+	// connection stays open. Default 100.
+	MaxChannelsPerConnection int
 
 	// Logger receives operational logs; secrets are never logged. Default:
 	// discard.
@@ -81,6 +100,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MemberRemovedDelay <= 0 {
 		c.MemberRemovedDelay = DefaultMemberRemovedDelay
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.MaxChannelsPerConnection <= 0 {
+		c.MaxChannelsPerConnection = DefaultMaxChannelsPerConnection
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -31,6 +31,10 @@
 // mistakes (malformed JSON, unknown events, client events on public or
 // unsubscribed channels, frames over Pusher's 10 KB) get a pusher:error and
 // the connection stays open; rate-limited client events get code 4301.
+// Connections over Config.MaxConnections get a pusher:error and a close with
+// 4004 (Pusher's "over connection quota"); a subscription over
+// Config.MaxChannelsPerConnection gets a pusher:subscription_error of type
+// LimitReached with status 4004, and the connection stays open.
 // Frames over 64 KB are cut by the WebSocket layer with close code 1009.
 //
 // Deliberately not supported, each refused with a clear error rather than

@@ -11,6 +11,7 @@ import (
 // 4200-4299 reconnect at once, 4300-4399 are other errors.
 const (
 	codeApplicationNotFound     = 4001
+	codeOverConnectionQuota     = 4004
 	codeInvalidVersionFormat    = 4006
 	codeUnsupportedProtocol     = 4007
 	codeNoProtocolVersion       = 4008

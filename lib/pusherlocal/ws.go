@@ -85,7 +85,10 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		// pusher-js reads either.
 		c.send(errorFrame(code, reason))
 		c.closeWith(websocket.StatusCode(code), reason)
-	} else if s.addConnection(c) {
+	} else if err := s.addConnection(c); errors.Is(err, errOverQuota) {
+		c.send(errorFrame(codeOverConnectionQuota, err.Error()))
+		c.closeWith(websocket.StatusCode(codeOverConnectionQuota), err.Error())
+	} else if err == nil {
 		c.send(encodeFrame(outboundFrame{
 			Event: eventConnectionEstablished,
 			Data: stringData(map[string]any{
