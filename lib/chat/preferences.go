@@ -15,24 +15,39 @@ type PreferenceStore interface {
 	// Preferences returns the user's preferences, or the defaults (enabled,
 	// nothing muted) for a user never seen.
 	Preferences(ctx context.Context, userID string) (Preferences, error)
-	// SetPreferences replaces the user's preferences, records the display
-	// name, and returns what was stored.
-	SetPreferences(ctx context.Context, user User, p Preferences) (Preferences, error)
+	// SetPreferences replaces the user's preferences (PresenceHidden only
+	// when it is not nil), records the display name, and returns what was
+	// stored with the events it wrote: when PresenceHidden changes, a
+	// user-status-change to everyone who could see the user.
+	SetPreferences(ctx context.Context, user User, p Preferences) (SavedPreferences, error)
 }
 
-// Preferences say whether and for which chats a user gets message-notification.
+// Preferences say whether and for which chats a user gets
+// message-notification, and whether the user hides their online status.
 type Preferences struct {
 	Enabled bool `json:"enabled"`
 	// MutedChannels lists channel names whose messages notify nobody; never nil.
 	MutedChannels []string `json:"muted_channels"`
+	// PresenceHidden hides the user's status from everyone (see
+	// Service.Presence). Always set in what is read or stored; in a change,
+	// nil leaves it as it is.
+	PresenceHidden *bool `json:"presence_hidden"`
 }
 
-// PreferencesInput is the body of PUT /api/notifications/preferences. Both
-// fields are required: a PUT replaces the preferences, and guessing a
-// missing list would silently unmute or keep chats.
+// SavedPreferences is what SetPreferences stored, and the events it wrote.
+type SavedPreferences struct {
+	Preferences
+	Events []Event
+}
+
+// PreferencesInput is the body of PUT /api/notifications/preferences. The
+// first two fields are required: a PUT replaces the preferences, and guessing
+// a missing list would silently unmute or keep chats. presence_hidden is
+// optional, so clients that predate it keep the user's choice.
 type PreferencesInput struct {
-	Enabled       *bool    `json:"enabled" validate:"required"`
-	MutedChannels []string `json:"muted_channels" validate:"required"`
+	Enabled        *bool    `json:"enabled" validate:"required"`
+	MutedChannels  []string `json:"muted_channels" validate:"required"`
+	PresenceHidden *bool    `json:"presence_hidden"`
 }
 
 // Preferences returns the user's notification preferences.
@@ -58,10 +73,13 @@ func (s *Service) SetPreferences(ctx context.Context, user User, in PreferencesI
 	if err != nil {
 		return Preferences{}, err
 	}
-	p, err := s.store.SetPreferences(ctx, user, Preferences{Enabled: *in.Enabled, MutedChannels: muted})
+	saved, err := s.store.SetPreferences(ctx, user, Preferences{Enabled: *in.Enabled, MutedChannels: muted, PresenceHidden: in.PresenceHidden})
 	if err != nil {
 		return Preferences{}, err
 	}
+	// Told at once; a failed publish stays in the outbox for redelivery.
+	s.publish(ctx, saved.Events)
+	p := saved.Preferences
 	if p.MutedChannels == nil {
 		p.MutedChannels = []string{}
 	}

@@ -20,9 +20,10 @@ type PresenceStore interface {
 	// private channels of the user's contacts and room co-members, and returns
 	// those users and the events for publishing.
 	ApplyPresence(ctx context.Context, changes []PresenceChange) (PresenceApplied, error)
-	// Presence returns the status of each user, in the order asked; unknown
-	// users are offline and never active.
-	Presence(ctx context.Context, userIDs []string) ([]UserPresence, error)
+	// Presence returns the status of each user as viewer may see it, in the
+	// order asked: a user viewer may not see (see Service.Presence), and an
+	// unknown one, is offline and never active.
+	Presence(ctx context.Context, viewerID string, userIDs []string) ([]UserPresence, error)
 }
 
 // PresenceChange is one user going online or offline at a time Pusher reported.
@@ -123,10 +124,19 @@ type PresenceAnswer struct {
 	Users []UserPresence `json:"users"`
 }
 
-// Presence returns the status of up to MaxPresenceIDs users, in the order
-// asked (repeats dropped), for a page's first paint; later changes arrive as
-// user-status-change events.
-func (s *Service) Presence(ctx context.Context, in PresenceInput) (PresenceAnswer, error) {
+// Presence returns the status of up to MaxPresenceIDs users as the viewer may
+// see them, in the order asked (repeats dropped), for a page's first paint;
+// later changes arrive as user-status-change events.
+//
+// A user's status is visible only to the users who share a room with them
+// and the users they have written to in a 1:1 chat, unless they hide it
+// (Preferences.PresenceHidden), and always to themselves. Anyone else reads
+// them as offline and never active, the same as an unknown user.
+// user-status-change and poll follow the same rule. When someone becomes
+// visible (their first message to a user, a shared room) and is online, the
+// viewer gets a user-status-change at once on their private-user channel,
+// through the event log (schema/004_presence_privacy.sql).
+func (s *Service) Presence(ctx context.Context, viewer User, in PresenceInput) (PresenceAnswer, error) {
 	if strings.TrimSpace(in.UserIDs) == "" {
 		return PresenceAnswer{}, FieldError("user_ids", "required")
 	}
@@ -149,7 +159,7 @@ func (s *Service) Presence(ctx context.Context, in PresenceInput) (PresenceAnswe
 		seen[id] = true
 		ids = append(ids, id)
 	}
-	users, err := s.store.Presence(ctx, ids)
+	users, err := s.store.Presence(ctx, viewer.ID, ids)
 	if err != nil {
 		return PresenceAnswer{}, err
 	}

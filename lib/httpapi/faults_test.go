@@ -348,7 +348,8 @@ func TestALegacyRowReachesSubscribersOnceWhateverItsWebhooks(t *testing.T) {
 // user-status-change for the user's contacts.
 func TestClosingTheLastConnectionTellsContactsTheUserIsOffline(t *testing.T) {
 	f := newFaultApp(t, faultOptions{webhooks: true, memberRemovedDelay: 200 * time.Millisecond})
-	f.do("POST", "/api/messages/send", "bob", map[string]any{"to": "alice", "body": "hi"}).expect(t, http.StatusCreated)
+	// alice has written to bob, so bob may see her status.
+	f.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "hi"}).expect(t, http.StatusCreated)
 	bob := f.subscriber("bob")
 	bob.subscribe("private-user-bob")
 

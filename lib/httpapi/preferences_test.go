@@ -14,7 +14,7 @@ const preferencesPath = "/api/notifications/preferences"
 func TestPreferencesAreValidatedAndStored(t *testing.T) {
 	a := newApp(t)
 	def := a.do("GET", preferencesPath, "bob", nil).expect(t, http.StatusOK)
-	if got, want := string(def.raw), `{"enabled":true,"muted_channels":[]}`+"\n"; got != want {
+	if got, want := string(def.raw), `{"enabled":true,"muted_channels":[],"presence_hidden":false}`+"\n"; got != want {
 		t.Errorf("defaults = %s, want %s", got, want)
 	}
 
@@ -50,7 +50,7 @@ func TestPreferencesAreValidatedAndStored(t *testing.T) {
 	put := a.do("PUT", preferencesPath, "bob", map[string]any{"enabled": false, "muted_channels": []string{
 		"private-chat-alice-bob", "private-room-r1", "private-chat-alice-bob",
 	}}).expect(t, http.StatusOK)
-	want := `{"enabled":false,"muted_channels":["private-chat-alice-bob","private-room-r1"]}` + "\n"
+	want := `{"enabled":false,"muted_channels":["private-chat-alice-bob","private-room-r1"],"presence_hidden":false}` + "\n"
 	if got := string(put.raw); got != want {
 		t.Errorf("PUT answered %s, want %s (repeats dropped)", got, want)
 	}

@@ -12,7 +12,7 @@ import (
 // handlePresence answers GET /api/presence?user_ids=a,b for a page's first paint.
 func handlePresence(d *Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := d.Chat.Presence(r.Context(), chat.PresenceInput{UserIDs: r.URL.Query().Get("user_ids")})
+		res, err := d.Chat.Presence(r.Context(), caller(r), chat.PresenceInput{UserIDs: r.URL.Query().Get("user_ids")})
 		if err != nil {
 			writeError(w, r, d.Log, err)
 			return

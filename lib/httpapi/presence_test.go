@@ -51,11 +51,17 @@ func TestPusherWebhookSetsStatusOnceAndTellsContacts(t *testing.T) {
 		t.Errorf("status = %v, want alice offline", offline)
 	}
 
+	// carol is online, but bob shares nothing with her: she reads as unknown,
+	// exactly like dave, whom nobody has seen.
 	users := f.do("GET", "/api/presence?user_ids=carol,alice,dave,alice", "bob", nil).expect(t, http.StatusOK).field("users")
-	want := fmt.Sprintf("[map[last_active_at:%s online:true user_id:carol] map[last_active_at:%s online:false user_id:alice] map[last_active_at:<nil> online:false user_id:dave]]",
-		offline["last_active_at"], offline["last_active_at"])
+	want := fmt.Sprintf("[map[last_active_at:<nil> online:false user_id:carol] map[last_active_at:%s online:false user_id:alice] map[last_active_at:<nil> online:false user_id:dave]]",
+		offline["last_active_at"])
 	if got := sprint(users); got != want {
 		t.Errorf("presence = %s\nwant %s", got, want)
+	}
+	self := f.do("GET", "/api/presence?user_ids=carol", "carol", nil).expect(t, http.StatusOK).field("users")
+	if got := sprint(self); !strings.Contains(got, "online:true") {
+		t.Errorf("carol's own presence = %s, want online", got)
 	}
 }
 

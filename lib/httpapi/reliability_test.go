@@ -566,6 +566,8 @@ func TestPresenceWebhooksConcurrentAndShuffledEndAtTheNewest(t *testing.T) {
 		users := r.do("GET", "/api/presence?user_ids=alice", "bob", nil).expect(t, http.StatusOK).field("users").([]any)
 		return users[0].(map[string]any)
 	}
+	// alice has written to bob, so bob may see her status.
+	r.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "hi"}).expect(t, http.StatusCreated)
 	deliver()
 	first := presence()
 	// The status is the newest webhook's whatever the order. last_active_at

@@ -19,8 +19,9 @@ const ensureUsersSQL = `INSERT INTO users (id) SELECT unnest($1::text[]) ORDER B
 // never move the status backwards. The old row, locked first, tells whether
 // the status actually changed (an UPDATE's RETURNING sees only the new row);
 // only then is last_active_at set and a user-status-change event written to
-// the private channel of every contact and room co-member, in this very
-// statement and transaction. A newer webhook that changes nothing still
+// the private channel of everyone who may see the user
+// (chatwire_presence_audience; nobody when the user hides their status), in
+// this very statement and transaction. A newer webhook that changes nothing still
 // advances presence_changed_at, so an older one arriving after it is ignored.
 const applyPresenceSQL = `WITH old AS (
   SELECT id, online FROM users WHERE id = $1::text FOR UPDATE
@@ -32,13 +33,9 @@ const applyPresenceSQL = `WITH old AS (
                             THEN $3::timestamptz ELSE u.last_active_at END
   FROM old
   WHERE u.id = old.id AND (u.presence_changed_at IS NULL OR u.presence_changed_at < $3::timestamptz)
-  RETURNING u.id, u.online, u.last_active_at, old.online <> u.online AS changed
+  RETURNING u.id, u.online, u.last_active_at, old.online <> u.online AS changed, u.presence_hidden
 ), audience AS (
-  SELECT contact_id AS id FROM contacts WHERE user_id = $1::text
-  UNION
-  SELECT other.user_id FROM room_members mine
-  JOIN room_members other ON other.room_id = mine.room_id
-  WHERE mine.user_id = $1::text AND other.user_id <> $1::text
+  SELECT a AS id FROM chatwire_presence_audience($1::text) a
 ), written AS (
   INSERT INTO events (channel, event, data, recipients)
   SELECT chatwire_user_channel(a.id), 'user-status-change',
@@ -46,15 +43,17 @@ const applyPresenceSQL = `WITH old AS (
                             'last_active_at', chatwire_time(ap.last_active_at)),
          ARRAY[a.id]
   FROM applied ap CROSS JOIN audience a
-  WHERE ap.changed
+  WHERE ap.changed AND NOT ap.presence_hidden
   ORDER BY a.id
 )
 SELECT id, online, last_active_at FROM applied WHERE changed`
 
-// presenceSQL keeps the order of the ids asked for.
-const presenceSQL = `SELECT q.id, coalesce(u.online, false), u.last_active_at
+// presenceSQL keeps the order of the ids asked for; a user the viewer ($2)
+// may not see reads exactly as an unknown one.
+const presenceSQL = `SELECT q.id, coalesce(u.online, false) AND v.sees, CASE WHEN v.sees THEN u.last_active_at END
 FROM unnest($1::text[]) WITH ORDINALITY AS q (id, n)
 LEFT JOIN users u ON u.id = q.id
+CROSS JOIN LATERAL (SELECT chatwire_sees($2::text, q.id) AS sees) v
 ORDER BY q.n`
 
 // ApplyPresence applies status changes in one transaction (one batch, one
@@ -111,9 +110,13 @@ func (db *DB) sendPresence(ctx context.Context, b *pgx.Batch, n int) (applied ch
 	return applied, nil
 }
 
-// Presence returns each user's status in the order of ids; unknown users are
-// offline with no last_active_at.
-func (db *DB) Presence(ctx context.Context, ids []string) ([]chat.UserPresence, error) {
+// Presence returns each user's status as viewerID may see it, in the order of
+// ids; unknown users, and users the viewer may not see, are offline with no
+// last_active_at.
+func (db *DB) Presence(ctx context.Context, viewerID string, ids []string) ([]chat.UserPresence, error) {
+	if err := checkText("user", viewerID); err != nil {
+		return nil, err
+	}
 	for _, id := range ids {
 		if err := checkText("user_ids", id); err != nil {
 			return nil, err
@@ -121,7 +124,7 @@ func (db *DB) Presence(ctx context.Context, ids []string) ([]chat.UserPresence, 
 	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	users, err := collectPresence(db.pool.Query(ctx, presenceSQL, ids))
+	users, err := collectPresence(db.pool.Query(ctx, presenceSQL, ids, viewerID))
 	if err != nil {
 		return nil, fmt.Errorf("store: presence: %w", err)
 	}

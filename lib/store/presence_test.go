@@ -14,10 +14,11 @@ import (
 	"github.com/chatwire/chatwire/lib/store"
 )
 
-func TestApplyPresenceTellsContactsAndRoomCoMembers(t *testing.T) {
+func TestApplyPresenceTellsUsersWrittenToAndRoomCoMembers(t *testing.T) {
 	eachMode(t, func(t *testing.T, db *store.DB, pool *pgxpool.Pool) {
 		ctx := testContext(t)
-		send(t, db, "bob", "alice", "hi") // bob and alice become contacts
+		send(t, db, "alice", "bob", "hi")       // bob may see alice
+		send(t, db, "erin", "alice", "unasked") // erin wrote to alice, not the reverse
 		createRoom(t, pool, "r1", "alice", "carol")
 		createRoom(t, pool, "r2", "dave") // alice is not in r2
 
@@ -45,7 +46,7 @@ func TestApplyPresenceTellsContactsAndRoomCoMembers(t *testing.T) {
 		if got, want := queryInt(t, pool, `SELECT count(*) FROM events WHERE event = 'user-status-change' AND recipients = ARRAY[substr(channel, 14)]`), 2; got != want {
 			t.Errorf("events whose recipient is the channel's user = %d, want %d", got, want)
 		}
-		users, err := db.Presence(ctx, []string{"alice"})
+		users, err := db.Presence(ctx, "bob", []string{"alice"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func TestApplyPresenceTellsContactsAndRoomCoMembers(t *testing.T) {
 func TestApplyPresenceIgnoresLateAndRepeatedChanges(t *testing.T) {
 	db, pool := newStore(t)
 	ctx := testContext(t)
-	send(t, db, "bob", "alice", "hi")
+	send(t, db, "alice", "bob", "hi")
 	t0 := time.Now().UTC().Truncate(time.Millisecond)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	apply := func(online bool, ms int) int {
@@ -88,7 +89,7 @@ func TestApplyPresenceIgnoresLateAndRepeatedChanges(t *testing.T) {
 			t.Errorf("%s: %d events, want %d", s.name, got, s.events)
 		}
 	}
-	users, err := db.Presence(ctx, []string{"alice"})
+	users, err := db.Presence(ctx, "bob", []string{"alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestApplyPresenceUnderConcurrentOutOfOrderWebhooks(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	got, err := db.Presence(ctx, users)
+	got, err := db.Presence(ctx, "watcher", users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestPresenceKeepsTheOrderAskedAndKnowsNoStrangers(t *testing.T) {
 	if _, err := db.ApplyPresence(ctx, []chat.PresenceChange{{UserID: "b", Online: true, At: at}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.Presence(ctx, []string{"zed", "b", "a"})
+	got, err := db.Presence(ctx, "b", []string{"zed", "b", "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
