@@ -2,7 +2,10 @@ package chat
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,9 +14,12 @@ import (
 // Limits of the rooms contract (API.md).
 const (
 	MaxRoomNameChars = 100
-	// MaxListedRooms bounds GET /api/rooms: the caller's rooms first, then
-	// public rooms, newest first within each.
+	// MaxListedRooms bounds one page of GET /api/rooms (and is its default
+	// size): the caller's rooms first, then public rooms, newest first
+	// within each; next_cursor continues.
 	MaxListedRooms = 200
+	// MaxRoomPrefixChars bounds GET /api/rooms?prefix=.
+	MaxRoomPrefixChars = 100
 )
 
 // Room visibilities: anyone may join a public room; only its creator adds
@@ -28,15 +34,18 @@ const (
 type RoomStore interface {
 	// CreateRoom stores a room and its creator as its first member.
 	CreateRoom(ctx context.Context, creator User, r NewRoom) (CreatedRoom, error)
-	// ListRooms returns up to limit rooms: the user's, then public ones,
-	// newest first within each, with Member set.
-	ListRooms(ctx context.Context, userID string, limit int) ([]Room, error)
+	// ListRooms returns up to q.Limit rooms after q.After in the listing
+	// order: the user's, then public ones, newest first within each, with
+	// Member set; with q.Prefix only rooms whose name starts with it (any
+	// case).
+	ListRooms(ctx context.Context, q RoomQuery) ([]Room, error)
 	// JoinRoom makes userID a member on behalf of actor. Anyone may join a
 	// public room themselves; only the creator may add a member to a private
 	// room or add someone else to any room (EFORBIDDEN otherwise); an unknown
-	// room is ENOTFOUND. An existing member is returned with Joined false and
+	// room is ENOTFOUND; a room that already has maxMembers members (0: no
+	// cap) is ECONFLICT. An existing member is returned with Joined false and
 	// no events, and nothing is written.
-	JoinRoom(ctx context.Context, actor User, roomID, userID string) (Membership, error)
+	JoinRoom(ctx context.Context, actor User, roomID, userID string, maxMembers int) (Membership, error)
 	// LeaveRoom removes the user from the room. Left is false, with no events,
 	// when the user was not a member; an unknown room is ENOTFOUND.
 	LeaveRoom(ctx context.Context, roomID, userID string) (Departure, error)
@@ -63,6 +72,48 @@ func (r Room) MarshalJSON() ([]byte, error) {
 		CreatedAt  string `json:"created_at"`
 		Member     bool   `json:"member"`
 	}{r.ID, r.Name, r.Visibility, r.CreatedBy, FormatTime(r.CreatedAt), r.Member})
+}
+
+// RoomQuery selects a page of GET /api/rooms.
+type RoomQuery struct {
+	UserID string
+	Prefix string
+	After  *RoomCursor // nil: from the start
+	Limit  int
+}
+
+// RoomCursor is a position in the rooms listing: the last room of a page.
+type RoomCursor struct {
+	Member    bool
+	CreatedAt time.Time
+	ID        string
+}
+
+// String encodes the cursor for clients, who treat it as opaque.
+func (c RoomCursor) String() string {
+	m := "0"
+	if c.Member {
+		m = "1"
+	}
+	raw := m + "." + strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// ParseRoomCursor reads a cursor written by RoomCursor.String.
+func ParseRoomCursor(s string) (RoomCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return RoomCursor{}, FieldError("cursor", "not a cursor of this listing")
+	}
+	parts := strings.SplitN(string(raw), ".", 3)
+	if len(parts) != 3 || (parts[0] != "0" && parts[0] != "1") || parts[2] == "" || !utf8.ValidString(parts[2]) {
+		return RoomCursor{}, FieldError("cursor", "not a cursor of this listing")
+	}
+	us, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return RoomCursor{}, FieldError("cursor", "not a cursor of this listing")
+	}
+	return RoomCursor{Member: parts[0] == "1", CreatedAt: time.UnixMicro(us).UTC(), ID: parts[2]}, nil
 }
 
 // Member is one user's membership of a room.
@@ -120,9 +171,18 @@ type RoomAnswer struct {
 	Room Room `json:"room"`
 }
 
+// ListRoomsInput is the query of GET /api/rooms.
+type ListRoomsInput struct {
+	Cursor string
+	Prefix string
+	Limit  int
+}
+
 // RoomList is the answer of ListRooms.
 type RoomList struct {
 	Rooms []Room `json:"rooms"`
+	// NextCursor continues the listing; nil on the last page.
+	NextCursor *string `json:"next_cursor"`
 }
 
 // JoinRoomInput is the body of POST /api/rooms/join. UserID, when set to
@@ -158,6 +218,9 @@ func (s *Service) CreateRoom(ctx context.Context, creator User, in CreateRoomInp
 	if err := validateRoom(&in); err != nil {
 		return RoomAnswer{}, err
 	}
+	if err := s.checkActionRate(ctx, ActionRoomCreate, "rooms created", creator, s.limits.RoomCreate); err != nil {
+		return RoomAnswer{}, err
+	}
 	created, err := s.store.CreateRoom(ctx, creator, NewRoom{Name: in.Name, Visibility: in.Visibility})
 	if err != nil {
 		return RoomAnswer{}, err
@@ -185,17 +248,50 @@ func validateRoom(in *CreateRoomInput) error {
 	return nil
 }
 
-// ListRooms returns the caller's rooms, then public rooms, at most
-// MaxListedRooms, each marked with whether the caller is a member.
-func (s *Service) ListRooms(ctx context.Context, user User) (RoomList, error) {
-	rooms, err := s.store.ListRooms(ctx, user.ID, MaxListedRooms)
+// ListRooms returns a page of the caller's rooms, then public rooms (each
+// marked with whether the caller is a member), optionally only those whose
+// name starts with in.Prefix, any case. Pages hold in.Limit rooms (default
+// and at most MaxListedRooms); NextCursor continues, so no fixed cut-off
+// hides a room.
+func (s *Service) ListRooms(ctx context.Context, user User, in ListRoomsInput) (RoomList, error) {
+	q := RoomQuery{UserID: user.ID, Prefix: in.Prefix, Limit: in.Limit}
+	switch {
+	case q.Limit == 0:
+		q.Limit = MaxListedRooms
+	case q.Limit < 0 || q.Limit > MaxListedRooms:
+		return RoomList{}, FieldError("limit", fmt.Sprintf("1 to %d", MaxListedRooms))
+	}
+	if !utf8.ValidString(in.Prefix) || strings.ContainsRune(in.Prefix, 0) {
+		return RoomList{}, FieldError("prefix", "must be valid UTF-8 without NUL")
+	}
+	if utf8.RuneCountInString(in.Prefix) > MaxRoomPrefixChars {
+		return RoomList{}, FieldError("prefix", fmt.Sprintf("at most %d characters", MaxRoomPrefixChars))
+	}
+	if in.Cursor != "" {
+		c, err := ParseRoomCursor(in.Cursor)
+		if err != nil {
+			return RoomList{}, err
+		}
+		q.After = &c
+	}
+	// One more than a page tells whether another page follows.
+	want := q.Limit
+	q.Limit++
+	rooms, err := s.store.ListRooms(ctx, q)
 	if err != nil {
 		return RoomList{}, err
 	}
-	if rooms == nil {
-		rooms = []Room{}
+	list := RoomList{Rooms: rooms}
+	if len(rooms) > want {
+		list.Rooms = rooms[:want]
+		last := list.Rooms[want-1]
+		next := RoomCursor{Member: last.Member, CreatedAt: last.CreatedAt, ID: last.ID}.String()
+		list.NextCursor = &next
 	}
-	return RoomList{Rooms: rooms}, nil
+	if list.Rooms == nil {
+		list.Rooms = []Room{}
+	}
+	return list, nil
 }
 
 // JoinRoom makes the caller (or, for the room's creator, in.UserID) a member
@@ -220,7 +316,13 @@ func (s *Service) JoinRoom(ctx context.Context, user User, in JoinRoomInput) (Jo
 		}
 		return JoinAnswer{}, FieldError(field, "user id too long for a channel name")
 	}
-	m, err := s.store.JoinRoom(ctx, user, in.RoomID, target)
+	if target != user.ID {
+		// Adding others is what makes a room's cost grow with its size.
+		if err := s.checkActionRate(ctx, ActionRoomAdd, "users added to rooms", user, s.limits.RoomAdd); err != nil {
+			return JoinAnswer{}, err
+		}
+	}
+	m, err := s.store.JoinRoom(ctx, user, in.RoomID, target, s.limits.RoomMaxMembers)
 	if err != nil {
 		return JoinAnswer{}, err
 	}

@@ -25,6 +25,7 @@ type Service struct {
 	typingInterval time.Duration
 	outbox         OutboxOptions
 	sendRateLimit  RateLimit
+	limits         Limits
 	// lastStaleProbe is when this process last ran the stale step (unix ns).
 	lastStaleProbe atomic.Int64
 }
@@ -35,6 +36,17 @@ type Options struct {
 	TypingInterval time.Duration // default 1 s: at most one typing start per user, chat and interval
 	Outbox         OutboxOptions // redelivery (outbox.go)
 	SendRateLimit  RateLimit     // per-user sends shared by every instance (ratelimit.go); zero: no limit
+	Limits         Limits        // the other abuse limits; zero values: no limit
+}
+
+// Limits bound what one user may cost others besides sending, shared by
+// every instance through Postgres. A zero RateLimit, or RoomMaxMembers 0,
+// is no limit.
+type Limits struct {
+	RoomCreate     RateLimit // rooms each user creates
+	RoomAdd        RateLimit // other users a room creator adds
+	Typing         RateLimit // typing starts of each user across all chats
+	RoomMaxMembers int       // members of one room
 }
 
 // NewService returns the domain service. A nil publisher means realtime is
@@ -55,6 +67,7 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 		typingInterval: opts.TypingInterval,
 		outbox:         opts.Outbox.withDefaults(),
 		sendRateLimit:  opts.SendRateLimit,
+		limits:         opts.Limits,
 	}
 }
 

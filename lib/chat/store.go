@@ -30,9 +30,14 @@ type Store interface {
 	MarkRead(ctx context.Context, readerID string, messageIDs []string) (ReadResult, error)
 	// MarkReadFrom marks everything unread the reader received from sender.
 	MarkReadFrom(ctx context.Context, readerID, senderID string) (ReadResult, error)
-	// StartTyping records a typing start unless the user started typing in
-	// that channel less than interval ago; then it returns how long to wait.
-	StartTyping(ctx context.Context, userID, channel string, interval time.Duration) (wait time.Duration, err error)
+	// StartTyping records a typing start to be sent, unless the user started
+	// typing in that channel less than interval ago (throttled) or the
+	// user's typing bucket across all chats is empty (limited); then it
+	// says how long to wait.
+	StartTyping(ctx context.Context, userID, channel string, interval time.Duration, limit RateLimit) (TypingStart, error)
+	// StopTyping records a typing stop and reports whether to send it: only
+	// after a sent start in that channel not stopped yet.
+	StopTyping(ctx context.Context, userID, channel string) (bool, error)
 	// IsRoomMember reports whether the user currently belongs to the room.
 	IsRoomMember(ctx context.Context, roomID, userID string) (bool, error)
 	// MarkPublished records that Pusher accepted these events.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // TypingInput is the body of POST /api/typing.
@@ -13,6 +14,15 @@ type TypingInput struct {
 	Typing *bool  `json:"typing" validate:"required"`
 }
 
+// TypingStart is the outcome of Store.StartTyping.
+type TypingStart struct {
+	Sent bool
+	// Limited is true when the user's bucket across all chats refused the
+	// start (429), false when the per-chat throttle did (200, sent false).
+	Limited bool
+	Wait    time.Duration
+}
+
 // TypingAnswer is the answer of Typing.
 type TypingAnswer struct {
 	Sent         bool  `json:"sent"`
@@ -20,8 +30,11 @@ type TypingAnswer struct {
 }
 
 // Typing tells the other side of a chat or room that the user started or
-// stopped typing. Starts are throttled across every instance; stops always go.
-// Typing is ephemeral: it is published directly, never stored as an event.
+// stopped typing. Starts are throttled per chat (one per interval, answered
+// sent:false with the wait) and limited per user across all chats
+// (ERATELIMITED, 429); a stop goes only after a sent start not stopped yet,
+// else it answers sent:false. All of it is shared by every instance. Typing
+// is ephemeral: it is published directly, never stored as an event.
 func (s *Service) Typing(ctx context.Context, user User, in TypingInput) (TypingAnswer, error) {
 	if err := s.check(in); err != nil {
 		return TypingAnswer{}, err
@@ -37,12 +50,23 @@ func (s *Service) Typing(ctx context.Context, user User, in TypingInput) (Typing
 	name := "typing-stop"
 	if *in.Typing {
 		name = "typing-start"
-		wait, err := s.store.StartTyping(ctx, user.ID, channel, s.typingInterval)
+		start, err := s.store.StartTyping(ctx, user.ID, channel, s.typingInterval, s.limits.Typing)
 		if err != nil {
 			return TypingAnswer{}, err
 		}
-		if wait > 0 {
-			return TypingAnswer{Sent: false, RetryAfterMS: max(wait.Milliseconds(), 1)}, nil
+		if start.Limited {
+			return TypingAnswer{}, rateLimited("typing events", s.limits.Typing, start.Wait)
+		}
+		if !start.Sent {
+			return TypingAnswer{Sent: false, RetryAfterMS: max(start.Wait.Milliseconds(), 1)}, nil
+		}
+	} else {
+		send, err := s.store.StopTyping(ctx, user.ID, channel)
+		if err != nil {
+			return TypingAnswer{}, err
+		}
+		if !send {
+			return TypingAnswer{Sent: false}, nil
 		}
 	}
 	data, err := json.Marshal(map[string]string{"user_id": user.ID, "name": user.Name})

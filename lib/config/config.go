@@ -35,11 +35,29 @@ type Config struct {
 	CORSAllowedOrigins []string
 	// SendRateLimit bounds each user's sends across every instance.
 	SendRateLimit chat.RateLimit
+	// RoomCreateLimit bounds the rooms each user creates, RoomAddLimit the
+	// users a room creator adds to rooms, TypingRateLimit each user's typing
+	// starts across all chats; all shared by every instance (Postgres).
+	RoomCreateLimit chat.RateLimit
+	RoomAddLimit    chat.RateLimit
+	TypingRateLimit chat.RateLimit
+	// RoomMaxMembers caps a room's members; 0 is no cap.
+	RoomMaxMembers int
 }
 
 // DefaultSendRateLimit applies when SEND_RATE_LIMIT is unset: 20 messages per
 // 10 seconds per user, far above a person typing, far below a runaway loop.
 var DefaultSendRateLimit = chat.RateLimit{Count: 20, Per: 10 * time.Second}
+
+// Defaults of the other abuse limits, each far above what a person does and
+// far below what a script does. A room of 100 costs 100 events per status
+// change of a member, and a status change of every member costs 10,000.
+var (
+	DefaultRoomCreateLimit = chat.RateLimit{Count: 10, Per: time.Hour}
+	DefaultRoomAddLimit    = chat.RateLimit{Count: 50, Per: time.Hour}
+	DefaultTypingRateLimit = chat.RateLimit{Count: 20, Per: 10 * time.Second}
+	DefaultRoomMaxMembers  = 100
+)
 
 // Pusher is the Pusher Channels app chatwire publishes to.
 type Pusher struct {
@@ -165,6 +183,22 @@ func Load(getenv func(string) string) (Config, error) {
 	if err != nil {
 		problem("SEND_RATE_LIMIT %v", err)
 	}
+	for _, l := range []struct {
+		name string
+		to   *chat.RateLimit
+		def  chat.RateLimit
+	}{
+		{"ROOM_CREATE_LIMIT", &c.RoomCreateLimit, DefaultRoomCreateLimit},
+		{"ROOM_ADD_LIMIT", &c.RoomAddLimit, DefaultRoomAddLimit},
+		{"TYPING_RATE_LIMIT", &c.TypingRateLimit, DefaultTypingRateLimit},
+	} {
+		if *l.to, err = parseLimit(getenv(l.name), l.def); err != nil {
+			problem("%s %v", l.name, err)
+		}
+	}
+	if c.RoomMaxMembers, err = parseCount(getenv("ROOM_MAX_MEMBERS"), DefaultRoomMaxMembers); err != nil {
+		problem("ROOM_MAX_MEMBERS %v", err)
+	}
 
 	if len(problems) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(problems...))
@@ -186,10 +220,30 @@ func checkPostgresURL(s string) error {
 // ParseRateLimit reads a limit as SEND_RATE_LIMIT takes it: "N/duration"
 // (20/10s, 100/1m), or "off"; "" is DefaultSendRateLimit.
 func ParseRateLimit(s string) (chat.RateLimit, error) {
+	return parseLimit(s, DefaultSendRateLimit)
+}
+
+// parseCount reads a positive count, or "off" (0, no cap); "" is def.
+func parseCount(s string, def int) (int, error) {
+	switch s = strings.TrimSpace(s); s {
+	case "":
+		return def, nil
+	case "off", "0":
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, errors.New("must be a positive number, or off")
+	}
+	return n, nil
+}
+
+// parseLimit reads "N/duration" or "off"; "" is def.
+func parseLimit(s string, def chat.RateLimit) (chat.RateLimit, error) {
 	s = strings.TrimSpace(s)
 	switch s {
 	case "":
-		return DefaultSendRateLimit, nil
+		return def, nil
 	case "off", "0":
 		return chat.RateLimit{}, nil
 	}

@@ -102,3 +102,33 @@ func TestLoadReadsCORSOrigins(t *testing.T) {
 		t.Errorf("origins = %q, want %q", got, want)
 	}
 }
+
+func TestAbuseLimitsHaveDefaultsAndNameTheirVariable(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RoomCreateLimit != config.DefaultRoomCreateLimit || c.RoomAddLimit != config.DefaultRoomAddLimit ||
+		c.TypingRateLimit != config.DefaultTypingRateLimit || c.RoomMaxMembers != config.DefaultRoomMaxMembers {
+		t.Errorf("defaults = %v %v %v %d", c.RoomCreateLimit, c.RoomAddLimit, c.TypingRateLimit, c.RoomMaxMembers)
+	}
+	if !c.RoomCreateLimit.Enabled() || !c.RoomAddLimit.Enabled() || !c.TypingRateLimit.Enabled() || c.RoomMaxMembers <= 0 {
+		t.Errorf("a default limit is off")
+	}
+	off, err := config.Load(env(map[string]string{"ROOM_CREATE_LIMIT": "off", "ROOM_ADD_LIMIT": "off", "TYPING_RATE_LIMIT": "off", "ROOM_MAX_MEMBERS": "off"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.RoomCreateLimit.Enabled() || off.RoomAddLimit.Enabled() || off.TypingRateLimit.Enabled() || off.RoomMaxMembers != 0 {
+		t.Errorf("off left a limit on: %+v", off)
+	}
+	set, err := config.Load(env(map[string]string{"ROOM_CREATE_LIMIT": "3/1m", "ROOM_MAX_MEMBERS": "12"}))
+	if err != nil || set.RoomCreateLimit.Count != 3 || set.RoomCreateLimit.Per.Minutes() != 1 || set.RoomMaxMembers != 12 {
+		t.Errorf("set = %+v, %v", set, err)
+	}
+	for name, bad := range map[string]string{"ROOM_CREATE_LIMIT": "5", "ROOM_ADD_LIMIT": "x/1h", "TYPING_RATE_LIMIT": "-1/1s", "ROOM_MAX_MEMBERS": "-3"} {
+		if _, err := config.Load(env(map[string]string{name: bad})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: err = %v, want one naming the variable", name, bad, err)
+		}
+	}
+}

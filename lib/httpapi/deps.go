@@ -63,6 +63,12 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 	if !chatOpts.SendRateLimit.Enabled() {
 		chatOpts.SendRateLimit = cfg.SendRateLimit
 	}
+	if chatOpts.Limits == (chat.Limits{}) {
+		chatOpts.Limits = chat.Limits{
+			RoomCreate: cfg.RoomCreateLimit, RoomAdd: cfg.RoomAddLimit,
+			Typing: cfg.TypingRateLimit, RoomMaxMembers: cfg.RoomMaxMembers,
+		}
+	}
 	d.Chat = chat.NewService(store.New(pool), publisher, log, chatOpts)
 	return d, nil
 }

@@ -8,7 +8,13 @@ import (
 
 func handleListRooms(d *Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := d.Chat.ListRooms(r.Context(), caller(r))
+		limit, err := queryInt(r, "limit")
+		if err != nil {
+			writeError(w, r, d.Log, err)
+			return
+		}
+		q := r.URL.Query()
+		res, err := d.Chat.ListRooms(r.Context(), caller(r), chat.ListRoomsInput{Cursor: q.Get("cursor"), Prefix: q.Get("prefix"), Limit: limit})
 		if err != nil {
 			writeError(w, r, d.Log, err)
 			return

@@ -41,10 +41,39 @@ func (db *DB) TakeSendToken(ctx context.Context, userID string, limit chat.RateL
 	if err != nil {
 		return 0, fmt.Errorf("store: take send token: %w", err)
 	}
+	return refillWait(allowed, tokens, limit), nil
+}
+
+// refillWait is how long until a refused take would succeed: one token
+// refills in Per/Count, and the bucket holds tokens < 1 of it. 0 when allowed.
+func refillWait(allowed bool, tokens float64, limit chat.RateLimit) time.Duration {
 	if allowed {
+		return 0
+	}
+	wait := time.Duration(math.Ceil((1 - tokens) * float64(limit.Per) / float64(limit.Count)))
+	return min(max(wait, time.Millisecond), limit.Per)
+}
+
+// TakeActionToken takes one token from the user's bucket for action
+// (chatwire_take_action, schema 5); when it is empty it takes nothing and
+// returns how long until one is available (> 0).
+func (db *DB) TakeActionToken(ctx context.Context, action, userID string, limit chat.RateLimit) (time.Duration, error) {
+	if !limit.Enabled() {
 		return 0, nil
 	}
-	// One token refills in Per/Count; the bucket holds tokens < 1 of it.
-	wait := time.Duration(math.Ceil((1 - tokens) * float64(limit.Per) / float64(limit.Count)))
-	return min(max(wait, time.Millisecond), limit.Per), nil
+	if err := checkText("user", userID); err != nil {
+		return 0, err
+	}
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	var (
+		allowed bool
+		tokens  float64
+	)
+	err := db.pool.QueryRow(ctx, `SELECT allowed, tokens FROM chatwire_take_action($1::text, $2::text, $3::float8, $4::float8)`,
+		action, userID, float64(limit.Count), float64(limit.Per.Microseconds())).Scan(&allowed, &tokens)
+	if err != nil {
+		return 0, fmt.Errorf("store: take %s token: %w", action, err)
+	}
+	return refillWait(allowed, tokens, limit), nil
 }

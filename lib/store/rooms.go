@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,35 +65,51 @@ func (db *DB) CreateRoom(ctx context.Context, creator chat.User, r chat.NewRoom)
 
 // listRoomsSQL takes the user's rooms and the newest public rooms, each side
 // bounded by the limit and served by its index (room_members_user,
-// rooms_public), then orders the union: the user's rooms first, so that many
-// newer public rooms never push them out of the list.
+// rooms_public, or rooms_public_name with a prefix), then orders the union:
+// the user's rooms first, so that many newer public rooms never push them
+// out of the list. Keyset paging: $3 is the cursor's section (NULL: from the
+// start; true: within the user's rooms; false: within the public ones) and
+// ($4, $5) its (created_at, id). $6 is a LIKE pattern on lower(name) ('%'
+// for every room).
 const listRoomsSQL = `SELECT ` + roomColumns + `, member FROM (
   (SELECT r.id, r.name, r.visibility, r.created_by, r.created_at, true AS member
    FROM room_members m JOIN rooms r ON r.id = m.room_id
    WHERE m.user_id = $1::text
+     AND ($3::boolean IS NULL OR ($3::boolean AND (r.created_at, r.id) < ($4::timestamptz, $5::text)))
+     AND lower(r.name) LIKE $6::text
    ORDER BY r.created_at DESC, r.id DESC LIMIT $2)
   UNION ALL
   (SELECT r.id, r.name, r.visibility, r.created_by, r.created_at, false
    FROM rooms r
    WHERE r.visibility = 'public'
+     AND ($3::boolean IS NULL OR $3::boolean OR (r.created_at, r.id) < ($4::timestamptz, $5::text))
+     AND lower(r.name) LIKE $6::text
      AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1::text)
    ORDER BY r.created_at DESC, r.id DESC LIMIT $2)
 ) AS listed
 ORDER BY member DESC, created_at DESC, id DESC
 LIMIT $2`
 
-// ListRooms returns up to limit rooms: the user's, then the public ones the
-// user is not in, newest first within each.
-func (db *DB) ListRooms(ctx context.Context, userID string, limit int) ([]chat.Room, error) {
-	if limit < 1 {
+// ListRooms returns up to q.Limit rooms after q.After: the user's, then the
+// public ones the user is not in, newest first within each.
+func (db *DB) ListRooms(ctx context.Context, q chat.RoomQuery) ([]chat.Room, error) {
+	if q.Limit < 1 {
 		return nil, chat.FieldError("limit", "must be at least 1")
 	}
-	if err := checkText("sender", userID); err != nil {
+	if err := checkText("sender", q.UserID, "prefix", q.Prefix); err != nil {
 		return nil, err
+	}
+	var (
+		section   *bool
+		createdAt *time.Time
+		id        *string
+	)
+	if q.After != nil {
+		section, createdAt, id = &q.After.Member, &q.After.CreatedAt, &q.After.ID
 	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, listRoomsSQL, userID, limit)
+	rows, err := db.pool.Query(ctx, listRoomsSQL, q.UserID, q.Limit, section, createdAt, id, likePrefix(q.Prefix))
 	if err != nil {
 		return nil, fmt.Errorf("store: list rooms: %w", err)
 	}
@@ -116,6 +133,13 @@ func (db *DB) ListRooms(ctx context.Context, userID string, limit int) ([]chat.R
 	return rooms, nil
 }
 
+// likePrefix is the LIKE pattern matching lower-cased names that start with
+// prefix, any case, its wildcard characters taken literally.
+func likePrefix(prefix string) string {
+	escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(prefix))
+	return escaped + "%"
+}
+
 // mayJoin is the join rule, over rooms r with $1 the room, $2 the user who
 // joins and $3 the actor: the creator may add anyone, anyone else may only
 // join a public room themselves.
@@ -137,28 +161,42 @@ WHERE EXCLUDED.name IS NOT NULL AND users.name IS DISTINCT FROM EXCLUDED.name`
 // joinStateSQL still sees it even if a concurrent leave is under way (DO
 // NOTHING would not lock it). The statement trigger writes user-joined for
 // inserted rows only.
+//
+// $4 caps the members (0: no cap). joinLockSQL, earlier in the same
+// transaction, serializes the joins of one room, so this statement's count
+// (taken after the lock, in a snapshot of its own) sees every committed
+// join and concurrent joins cannot overshoot the cap.
 const joinSQL = `INSERT INTO room_members (room_id, user_id)
 SELECT r.id, $2::text FROM rooms r
 WHERE r.id = $1::text AND ` + mayJoin + `
+  AND ($4::int = 0 OR (SELECT count(*) FROM room_members c WHERE c.room_id = $1::text) < $4::int)
 ON CONFLICT (room_id, user_id) DO UPDATE SET joined_at = room_members.joined_at WHERE false
 RETURNING joined_at`
 
-// joinStateSQL tells apart an unknown room, a refusal and an existing member.
-const joinStateSQL = `SELECT ` + mayJoin + `, m.joined_at
+// joinLockSQL takes the room's row lock that joins queue on. FOR NO KEY
+// UPDATE does not block the foreign-key checks (KEY SHARE) of messages and
+// memberships written to the room meanwhile.
+const joinLockSQL = `SELECT 1 FROM rooms WHERE id = $1::text AND $2::int > 0 FOR NO KEY UPDATE`
+
+// joinStateSQL tells apart an unknown room, a refusal, an existing member
+// and a full room.
+const joinStateSQL = `SELECT ` + mayJoin + `, m.joined_at,
+       $4::int > 0 AND (SELECT count(*) FROM room_members c WHERE c.room_id = $1::text) >= $4::int
 FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $2::text
 WHERE r.id = $1::text`
 
 // JoinRoom makes userID a member of the room on behalf of actor, in one
 // batch: one round trip, one implicit transaction (see InsertMessage).
-func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID string) (m chat.Membership, err error) {
+func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID string, maxMembers int) (m chat.Membership, err error) {
 	if err := checkText("room_id", roomID, "user_id", userID, "sender", actor.ID, "name", actor.Name); err != nil {
 		return chat.Membership{}, err
 	}
 	b := &pgx.Batch{}
+	b.Queue(joinLockSQL, roomID, maxMembers)
 	b.Queue(joinNameSQL, roomID, userID, actor.ID, nullable(actor.Name))
-	b.Queue(joinSQL, roomID, userID, actor.ID)
+	b.Queue(joinSQL, roomID, userID, actor.ID, maxMembers)
 	b.Queue(ownEventsSQL)
-	b.Queue(joinStateSQL, roomID, userID, actor.ID)
+	b.Queue(joinStateSQL, roomID, userID, actor.ID, maxMembers)
 
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
@@ -169,6 +207,9 @@ func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID stri
 		}
 	}()
 	m.Member = chat.Member{RoomID: roomID, UserID: userID}
+	if _, err := br.Exec(); err != nil {
+		return m, fmt.Errorf("store: join room: lock: %w", err)
+	}
 	if _, err := br.Exec(); err != nil {
 		return m, fmt.Errorf("store: join room: record name: %w", err)
 	}
@@ -186,10 +227,10 @@ func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID stri
 		return m, nil
 	}
 	var (
-		allowed bool
-		since   *time.Time
+		allowed, full bool
+		since         *time.Time
 	)
-	err = br.QueryRow().Scan(&allowed, &since)
+	err = br.QueryRow().Scan(&allowed, &since, &full)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return m, notFound("room_id", "room not found")
@@ -204,6 +245,9 @@ func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID stri
 		return m, forbidden("user_id", "only the room's creator may add members")
 	case !allowed:
 		return m, forbidden("room_id", "a private room is joined by invitation of its creator")
+	case since == nil && full:
+		msg := fmt.Sprintf("the room is full: at most %d members", maxMembers)
+		return m, &chat.Error{Code: chat.ECONFLICT, Message: msg, Fields: map[string]string{"room_id": msg}}
 	case since == nil:
 		// Allowed yet neither inserted nor found: the membership vanished
 		// between the statements, which the row lock rules out; say so

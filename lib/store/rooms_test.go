@@ -49,13 +49,13 @@ func TestJoinRoomFollowsTheRules(t *testing.T) {
 		before := queryInt(t, pool, `SELECT count(*) FROM events`)
 
 		// Refusals write nothing, not even the joiner's name.
-		_, err := db.JoinRoom(ctx, user("bob"), priv.ID, "bob")
+		_, err := db.JoinRoom(ctx, user("bob"), priv.ID, "bob", 0)
 		wantCode(t, err, chat.EFORBIDDEN, "room_id")
-		_, err = db.JoinRoom(ctx, user("bob"), pub.ID, "carol")
+		_, err = db.JoinRoom(ctx, user("bob"), pub.ID, "carol", 0)
 		wantCode(t, err, chat.EFORBIDDEN, "user_id")
-		_, err = db.JoinRoom(ctx, user("bob"), priv.ID, "carol")
+		_, err = db.JoinRoom(ctx, user("bob"), priv.ID, "carol", 0)
 		wantCode(t, err, chat.EFORBIDDEN, "user_id")
-		_, err = db.JoinRoom(ctx, user("bob"), "nowhere", "bob")
+		_, err = db.JoinRoom(ctx, user("bob"), "nowhere", "bob", 0)
 		wantCode(t, err, chat.ENOTFOUND, "room_id")
 		if got := queryInt(t, pool, `SELECT count(*) FROM events`); got != before {
 			t.Errorf("refused joins wrote %d events", got-before)
@@ -65,7 +65,7 @@ func TestJoinRoomFollowsTheRules(t *testing.T) {
 		}
 
 		// Anyone joins a public room; the name comes from the joiner.
-		m, err := db.JoinRoom(ctx, user("bob"), pub.ID, "bob")
+		m, err := db.JoinRoom(ctx, user("bob"), pub.ID, "bob", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestJoinRoomFollowsTheRules(t *testing.T) {
 
 		// Again: the same member, nothing written.
 		events := queryInt(t, pool, `SELECT count(*) FROM events`)
-		again, err := db.JoinRoom(ctx, chat.User{ID: "bob", Name: "Renamed"}, pub.ID, "bob")
+		again, err := db.JoinRoom(ctx, chat.User{ID: "bob", Name: "Renamed"}, pub.ID, "bob", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,22 +95,22 @@ func TestJoinRoomFollowsTheRules(t *testing.T) {
 		}
 
 		// The creator adds someone to the private room, and may re-add them.
-		added, err := db.JoinRoom(ctx, user("owner"), priv.ID, "carol")
+		added, err := db.JoinRoom(ctx, user("owner"), priv.ID, "carol", 0)
 		if err != nil || !added.Joined || len(added.Events) != 1 {
 			t.Fatalf("creator adds carol: %+v, %v", added, err)
 		}
 		if got := dataString(t, added.Events[0], "name"); got != "carol" {
 			t.Errorf("name of a user never seen = %q, want the id", got)
 		}
-		if again, err := db.JoinRoom(ctx, user("owner"), priv.ID, "carol"); err != nil || again.Joined {
+		if again, err := db.JoinRoom(ctx, user("owner"), priv.ID, "carol", 0); err != nil || again.Joined {
 			t.Errorf("re-add: %+v, %v", again, err)
 		}
 		// A member of a private room who is not its creator still cannot add.
-		_, err = db.JoinRoom(ctx, user("carol"), priv.ID, "dave")
+		_, err = db.JoinRoom(ctx, user("carol"), priv.ID, "dave", 0)
 		wantCode(t, err, chat.EFORBIDDEN, "user_id")
 		// carol is in: re-joining herself answers her membership, though
 		// she could not join the private room from outside.
-		if again, err := db.JoinRoom(ctx, user("carol"), priv.ID, "carol"); err != nil || again.Joined || len(again.Events) != 0 {
+		if again, err := db.JoinRoom(ctx, user("carol"), priv.ID, "carol", 0); err != nil || again.Joined || len(again.Events) != 0 {
 			t.Errorf("carol re-joins: %+v, %v; want her membership, nothing new", again, err)
 		}
 	})
@@ -128,7 +128,7 @@ func TestConcurrentJoinsWriteOneEvent(t *testing.T) {
 	)
 	for range 10 {
 		wg.Go(func() {
-			m, err := db.JoinRoom(ctx, user("bob"), room.ID, "bob")
+			m, err := db.JoinRoom(ctx, user("bob"), room.ID, "bob", 0)
 			if err != nil {
 				t.Error(err)
 				return
@@ -154,7 +154,7 @@ func TestLeaveRoom(t *testing.T) {
 	eachMode(t, func(t *testing.T, db *store.DB, pool *pgxpool.Pool) {
 		ctx := testContext(t)
 		room := mustCreateRoom(t, db, "owner", chat.RoomPublic)
-		if _, err := db.JoinRoom(ctx, user("bob"), room.ID, "bob"); err != nil {
+		if _, err := db.JoinRoom(ctx, user("bob"), room.ID, "bob", 0); err != nil {
 			t.Fatal(err)
 		}
 		d, err := db.LeaveRoom(ctx, room.ID, "bob")
@@ -191,7 +191,7 @@ func TestListRoomsPutsTheCallersRoomsFirst(t *testing.T) {
 		// Created in this order, one transaction each, so created_at ascends.
 		mine := mustCreateRoom(t, db, "alice", chat.RoomPrivate)
 		joinedPub := mustCreateRoom(t, db, "owner", chat.RoomPublic)
-		if _, err := db.JoinRoom(ctx, user("alice"), joinedPub.ID, "alice"); err != nil {
+		if _, err := db.JoinRoom(ctx, user("alice"), joinedPub.ID, "alice", 0); err != nil {
 			t.Fatal(err)
 		}
 		otherPriv := mustCreateRoom(t, db, "owner", chat.RoomPrivate)
@@ -200,7 +200,7 @@ func TestListRoomsPutsTheCallersRoomsFirst(t *testing.T) {
 		// Same created_at for two rooms: the id breaks the tie.
 		exec(t, pool, `UPDATE rooms SET created_at = (SELECT created_at FROM rooms WHERE id = $1) WHERE id = $2`, pub2.ID, pub1.ID)
 
-		rooms, err := db.ListRooms(ctx, "alice", 200)
+		rooms, err := db.ListRooms(ctx, chat.RoomQuery{UserID: "alice", Limit: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,11 +222,11 @@ func TestListRoomsPutsTheCallersRoomsFirst(t *testing.T) {
 			t.Errorf("rooms = %v, want %v", got, want)
 		}
 
-		few, err := db.ListRooms(ctx, "alice", 3)
+		few, err := db.ListRooms(ctx, chat.RoomQuery{UserID: "alice", Limit: 3})
 		if err != nil || len(few) != 3 || few[2].ID != tied[0] {
 			t.Errorf("limit 3: %d rooms, %v", len(few), err)
 		}
-		none, err := db.ListRooms(ctx, "stranger", 200)
+		none, err := db.ListRooms(ctx, chat.RoomQuery{UserID: "stranger", Limit: 200})
 		if err != nil || len(none) != 3 {
 			t.Errorf("a stranger sees %d rooms (%v), want the 3 public ones", len(none), err)
 		}

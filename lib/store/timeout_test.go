@@ -28,7 +28,7 @@ func TestQueriesEndAtTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = db.StartTyping(ctx, "alice", "c", time.Second)
+	_, err = db.StartTyping(ctx, "alice", "c", time.Second, chat.RateLimit{})
 	if err == nil {
 		t.Fatal("StartTyping succeeded through a held lock")
 	}

@@ -4,51 +4,63 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/chatwire/chatwire/lib/chat"
 )
 
-// startTypingSQL records a typing start unless the last one in this channel is
-// less than the interval ($3, in microseconds) old; the row lives in Postgres so
-// every function instance shares the throttle. The upsert's DO UPDATE ... WHERE
-// makes the check and the write atomic under concurrent starts. When it did not
-// write, the remaining wait comes from the row as this statement's snapshot saw
-// it (NULL if a concurrent first start is not visible yet), measured against
-// the clock rather than now(): a start that committed after this statement's
-// transaction began has a later now() than ours.
-const startTypingSQL = `WITH started AS (
-  INSERT INTO typing_throttle AS t (user_id, channel, last_start_at)
-  VALUES ($1::text, $2::text, now())
-  ON CONFLICT (user_id, channel) DO UPDATE SET last_start_at = EXCLUDED.last_start_at
-  WHERE t.last_start_at <= now() - $3::bigint * interval '1 microsecond'
-  RETURNING 1
-)
-SELECT EXISTS (SELECT 1 FROM started),
-       (SELECT (extract(epoch FROM t.last_start_at + $3::bigint * interval '1 microsecond' - clock_timestamp()) * 1000000)::bigint
-        FROM typing_throttle t WHERE t.user_id = $1::text AND t.channel = $2::text)`
-
-// StartTyping records a typing start of the user in channel unless the user
-// started less than interval ago; then it returns how long to wait (> 0).
-func (db *DB) StartTyping(ctx context.Context, userID, channel string, interval time.Duration) (time.Duration, error) {
+// StartTyping decides a typing start of the user in channel in one statement
+// (chatwire_start_typing, schema 5): throttled when the user started there
+// less than interval ago, limited when the user's typing bucket across all
+// chats is empty, else recorded and to be sent. Only a start to be sent is
+// recorded, in Postgres, so every function instance shares the throttle.
+func (db *DB) StartTyping(ctx context.Context, userID, channel string, interval time.Duration, limit chat.RateLimit) (chat.TypingStart, error) {
 	if err := checkText("user_id", userID, "channel", channel); err != nil {
-		return 0, err
+		return chat.TypingStart{}, err
+	}
+	count, perUS := 0.0, 0.0
+	if limit.Enabled() {
+		count, perUS = float64(limit.Count), float64(limit.Per.Microseconds())
 	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	var (
-		started bool
-		waitUS  *int64
+		start  chat.TypingStart
+		waitUS *int64
 	)
-	err := db.pool.QueryRow(ctx, startTypingSQL, userID, channel, interval.Microseconds()).Scan(&started, &waitUS)
+	err := db.pool.QueryRow(ctx, `SELECT sent, limited, wait_us FROM chatwire_start_typing($1::text, $2::text, $3::bigint, $4::float8, $5::float8)`,
+		userID, channel, interval.Microseconds(), count, perUS).Scan(&start.Sent, &start.Limited, &waitUS)
 	if err != nil {
-		return 0, fmt.Errorf("store: start typing: %w", err)
+		return chat.TypingStart{}, fmt.Errorf("store: start typing: %w", err)
 	}
-	if started {
-		return 0, nil
+	if start.Sent {
+		return start, nil
 	}
-	wait := interval // a concurrent start we could not see: it is brand new
+	ceiling := interval
+	if start.Limited {
+		ceiling = limit.Per
+	}
+	start.Wait = ceiling
 	if waitUS != nil {
-		wait = time.Duration(*waitUS) * time.Microsecond
+		start.Wait = time.Duration(*waitUS) * time.Microsecond
 	}
 	// Refused means "wait": never answer a zero or negative wait, nor one
-	// beyond the interval.
-	return min(max(wait, time.Millisecond), interval), nil
+	// beyond what a refill or the interval can take.
+	start.Wait = min(max(start.Wait, time.Millisecond), ceiling)
+	return start, nil
+}
+
+// StopTyping records a typing stop of the user in channel and reports
+// whether to send it: only after a start there that was sent and not
+// stopped yet (chatwire_stop_typing, schema 5).
+func (db *DB) StopTyping(ctx context.Context, userID, channel string) (bool, error) {
+	if err := checkText("user_id", userID, "channel", channel); err != nil {
+		return false, err
+	}
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	var send bool
+	if err := db.pool.QueryRow(ctx, `SELECT chatwire_stop_typing($1::text, $2::text)`, userID, channel).Scan(&send); err != nil {
+		return false, fmt.Errorf("store: stop typing: %w", err)
+	}
+	return send, nil
 }
