@@ -159,35 +159,47 @@ func (s *socket) expect(tb testing.TB, event string) frame {
 	tb.Helper()
 	deadline := time.After(waitFor)
 	for {
+		f, err := s.receive(deadline)
+		if err != nil {
+			tb.Fatalf("%v while waiting for %s", err, event)
+		}
+		if f.Event == "pusher:ping" && event != "pusher:ping" {
+			continue
+		}
+		if f.Event != event {
+			tb.Fatalf("got %s %s %s, want %s", f.Event, f.Channel, f.Data, event)
+		}
+		return f
+	}
+}
+
+// receive returns the next frame. Frames the server sent before it closed
+// the connection come first: the reader queues every frame before it closes
+// s.closed, but a select over both channels would pick either.
+func (s *socket) receive(deadline <-chan time.Time) (frame, error) {
+	select {
+	case f := <-s.frames:
+		return f, nil
+	case <-s.closed:
 		select {
 		case f := <-s.frames:
-			if f.Event == "pusher:ping" && event != "pusher:ping" {
-				continue
-			}
-			if f.Event != event {
-				tb.Fatalf("got %s %s %s, want %s", f.Event, f.Channel, f.Data, event)
-			}
-			return f
-		case <-s.closed:
-			tb.Fatalf("connection closed (%v) while waiting for %s", s.closeErr, event)
-		case <-deadline:
-			tb.Fatalf("no %s within %s", event, waitFor)
+			return f, nil
+		default:
+			return frame{}, fmt.Errorf("connection closed (%v)", s.closeErr)
 		}
+	case <-deadline:
+		return frame{}, fmt.Errorf("nothing within %s", waitFor)
 	}
 }
 
 // next returns the next frame, whatever it is.
 func (s *socket) next(tb testing.TB) frame {
 	tb.Helper()
-	select {
-	case f := <-s.frames:
-		return f
-	case <-s.closed:
-		tb.Fatalf("connection closed (%v)", s.closeErr)
-	case <-time.After(waitFor):
-		tb.Fatalf("no frame within %s", waitFor)
+	f, err := s.receive(time.After(waitFor))
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return frame{}
+	return f
 }
 
 // expectError waits for a pusher:error and returns its data.
