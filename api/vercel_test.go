@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -44,15 +46,20 @@ func TestFunctionsMatchTheRouteTable(t *testing.T) {
 		if got, want := names[route.Name], route.Path; got != want {
 			t.Errorf("route variable %s has Path %q in routes.go but Name %q says %q", route.Name, want, route.Name, got)
 		}
-		f, ok := byPath[route.Path]
+		filePath := route.Path
+		if route.VercelFile != "" {
+			filePath = route.VercelFile
+			checkRewrite(t, route.Path, route.VercelFile)
+		}
+		f, ok := byPath[filePath]
 		if !ok {
-			t.Errorf("route %s (%s) has no file api%s.go", route.Name, route.Path, strings.TrimPrefix(route.Path, "/api"))
+			t.Errorf("route %s (%s) has no file api%s.go", route.Name, route.Path, strings.TrimPrefix(filePath, "/api"))
 			continue
 		}
 		if f.route != route.Name {
 			t.Errorf("%s serves httpapi.%s, want httpapi.%s for %s", f.file, f.route, route.Name, route.Path)
 		}
-		delete(byPath, route.Path)
+		delete(byPath, filePath)
 	}
 	for _, f := range byPath {
 		t.Errorf("%s serves %s, which is not in httpapi.Routes()", f.file, f.path)
@@ -99,6 +106,34 @@ func TestServeMountsEveryRouteWithItsMethods(t *testing.T) {
 	if got, want := rec.Code, http.StatusNotFound; got != want {
 		t.Errorf("GET /api/no-such-route = %d, want %d", got, want)
 	}
+}
+
+// checkRewrite finds the vercel.json rewrite that takes a path with a
+// {parameter} to the function file serving it, the parameter in the query.
+func checkRewrite(t *testing.T, routePath, file string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "vercel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Rewrites []struct{ Source, Destination string }
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("vercel.json: %v", err)
+	}
+	name := routePath[strings.LastIndexByte(routePath, '{')+1 : len(routePath)-1]
+	source := strings.Replace(routePath, "{"+name+"}", ":"+name, 1)
+	want := file + "?" + name + "=:" + name
+	for _, rw := range cfg.Rewrites {
+		if rw.Source == source {
+			if rw.Destination != want {
+				t.Errorf("vercel.json rewrites %s to %s, want %s", source, rw.Destination, want)
+			}
+			return
+		}
+	}
+	t.Errorf("vercel.json has no rewrite of %s to %s", source, want)
 }
 
 type discard struct{}

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -29,11 +30,12 @@ import (
 	"github.com/chatwire/chatwire/lib/dbtest"
 	"github.com/chatwire/chatwire/lib/httpapi"
 	"github.com/chatwire/chatwire/lib/pusherlocal"
+	"github.com/chatwire/chatwire/lib/storagetest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// switchVar turns the test on. It builds 15 functions with the real CLI
+// switchVar turns the test on. It builds 17 functions with the real CLI
 // (about a minute of both cores), so it runs once per CI, in its own step of
 // .ci/run, not in every `go test ./...`.
 const switchVar = "CHATWIRE_VERCEL_BUILD"
@@ -603,8 +605,8 @@ func checkFunctionConfigs(t *testing.T, root string, functions map[string]*built
 	}
 	routes := map[string]*httpapi.Route{}
 	for _, r := range httpapi.Routes() {
-		routes[r.Path] = r
-		if functions[r.Path] == nil {
+		routes[r.FunctionPath()] = r
+		if functions[r.FunctionPath()] == nil {
 			t.Errorf("route %s was not built into a function", r.Path)
 		}
 	}
@@ -665,6 +667,9 @@ func driveFlows(t *testing.T, repo string, built map[string]*builtFunction) {
 		"CRON_SECRET=" + cronSecret,
 		"DB_WEBHOOK_SECRET=" + dbWebhookSecret,
 	}
+	files := storagetest.Start(t)
+	env = append(env, "STORAGE_ENDPOINT="+files.Endpoint, "STORAGE_REGION="+files.Region, "STORAGE_BUCKET="+files.Bucket,
+		"STORAGE_ACCESS_KEY_ID="+files.AccessKeyID, "STORAGE_SECRET_ACCESS_KEY="+files.SecretAccessKey, "STORAGE_FORCE_PATH_STYLE=true")
 	fns := map[string]*function{}
 	for p, b := range built {
 		projectEnv := slices.Clone(env)
@@ -727,6 +732,48 @@ func driveFlows(t *testing.T, repo string, built map[string]*builtFunction) {
 		}
 	})
 
+	t.Run("a file through the built functions", func(t *testing.T) {
+		file := []byte("bytes of a file")
+		h, body := jsonBody(bearer("alice"), map[string]any{"name": "a.txt", "size": len(file), "content_type": "text/plain"})
+		grant := fn("/api/attachments").call(t, http.MethodPost, "/api/attachments", h, body)
+		if grant.status != http.StatusCreated {
+			t.Fatalf("request upload = %d %s, want 201", grant.status, grant.body)
+		}
+		up := grant.json(t)["upload"].(map[string]any)
+		put, err := http.NewRequest(http.MethodPut, up["url"].(string), bytes.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		put.Header.Set("Content-Type", "text/plain")
+		if resp, err := http.DefaultClient.Do(put); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("PUT to the presigned URL: %v %v", resp, err)
+		}
+		id := grant.json(t)["attachment"].(map[string]any)["id"].(string)
+		h, body = jsonBody(bearer("alice"), map[string]any{"to": "bob", "attachment": map[string]any{"id": id}})
+		if sent := fn("/api/messages/send").call(t, http.MethodPost, "/api/messages/send", h, body); sent.status != http.StatusCreated {
+			t.Fatalf("send = %d %s, want 201", sent.status, sent.body)
+		}
+		// vercel.json rewrites /api/attachments/{id} to this function with ?id=.
+		for user, want := range map[string]int{"bob": http.StatusFound, "carol": http.StatusNotFound} {
+			res := fn(httpapi.AttachmentFile.FunctionPath()).call(t, http.MethodGet, httpapi.AttachmentFile.FunctionPath()+"?id="+id, bearer(user), nil)
+			if res.status != want {
+				t.Fatalf("GET the file as %s = %d %s, want %d", user, res.status, res.body, want)
+			}
+			if want != http.StatusFound {
+				continue
+			}
+			resp, err := http.Get(res.header.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !bytes.Equal(got, file) {
+				t.Fatalf("the redirect gives %d %q", resp.StatusCode, got)
+			}
+		}
+	})
+
 	t.Run("pusher auth", func(t *testing.T) {
 		form := url.Values{"socket_id": {"1234.5678"}, "channel_name": {"private-user-bob"}}.Encode()
 		h := bearer("bob")
@@ -780,7 +827,7 @@ RETURNING to_jsonb(messages.*)::text`).Scan(&row)
 
 	t.Run("method check of each function", func(t *testing.T) {
 		for _, route := range httpapi.Routes() {
-			res := fn(route.Path).call(t, http.MethodDelete, route.Path, nil, nil)
+			res := fn(route.FunctionPath()).call(t, http.MethodDelete, route.FunctionPath(), nil, nil)
 			if res.status != http.StatusMethodNotAllowed {
 				t.Errorf("DELETE %s = %d %s, want 405", route.Path, res.status, res.body)
 			}

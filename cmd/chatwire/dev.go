@@ -25,6 +25,9 @@ Runs everything on one machine, with no account anywhere:
     .chatwire/secrets.env so tokens stay valid across restarts;
   - the built-in Pusher-protocol server on --pusher-addr, its webhooks sent
     to the API;
+  - when STORAGE_ENDPOINT is unset, an S3-compatible store for file messages:
+    versitygw under .chatwire/storage on a free loopback port (install it once
+    with: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0);
   - every route of the API on --addr, and a demo chat at / built on
     @chatwire/client: pick a user in two windows and chat.
 
@@ -117,6 +120,12 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 	addrs.Pusher = pusherServer.Addr()
 	env.forced["PUSHER_HOST"] = addrs.Pusher
 
+	stopStorage, files, err := startDevStorage(ctx, env)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer stopStorage()
+
 	cfg, err := config.Load(env.get)
 	if err != nil {
 		return err
@@ -138,6 +147,7 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 		addrs:       addrs,
 		pusher:      app,
 		database:    database,
+		files:       files,
 		secretsFile: secretsFile,
 	}
 	if banner.tokens, err = devTokens(env.get); err != nil {

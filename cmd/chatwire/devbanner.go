@@ -50,6 +50,7 @@ type devBanner struct {
 	addrs       listening
 	pusher      pusherApp
 	database    string
+	files       string
 	secretsFile string
 	tokens      []devToken
 }
@@ -61,6 +62,7 @@ func (b devBanner) print(w io.Writer) {
 	fmt.Fprintf(&s, "  API       %s  (health: %s/api/health)\n", b.addrs.App, b.addrs.App)
 	fmt.Fprintf(&s, "  Pusher    %s  app id %s, key %s, no TLS\n", b.addrs.Pusher, b.pusher.AppID, b.pusher.Key)
 	fmt.Fprintf(&s, "  Postgres  %s\n", b.database)
+	fmt.Fprintf(&s, "  Files     %s\n", b.files)
 	fmt.Fprintf(&s, "  Secrets   %s (variables set in the environment win)\n\n", b.secretsFile)
 
 	if len(b.tokens) == 0 {

@@ -44,14 +44,26 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 	if err := s.checkSendRate(ctx, sender); err != nil {
 		return SendResult{}, err
 	}
+	attachment := in.Attachment
+	if attachment != nil && attachment.ID != "" {
+		// Only a file message pays for this lookup and the storage HEAD;
+		// the database binds the upload to the message in the insert.
+		var err error
+		if attachment, err = s.attachUpload(ctx, sender, in); err != nil {
+			return SendResult{}, err
+		}
+	}
 	saved, err := s.store.InsertMessage(ctx, sender, NewMessage{
 		ClientID:   in.ClientID,
 		ReceiverID: in.To,
 		RoomID:     in.RoomID,
 		Body:       in.Body,
-		Attachment: in.Attachment,
+		Attachment: attachment,
 	})
 	if err != nil {
+		return SendResult{}, err
+	}
+	if err := s.signAttachment(ctx, saved.Message.SenderID, saved.Message.Attachment); err != nil {
 		return SendResult{}, err
 	}
 	if !saved.Created {
@@ -139,6 +151,9 @@ func (s *Service) History(ctx context.Context, user User, in HistoryInput) (Hist
 	}
 	if page.Messages == nil {
 		page.Messages = []Message{}
+	}
+	if err := s.signMessages(ctx, page.Messages); err != nil {
+		return HistoryPage{}, err
 	}
 	return page, nil
 }

@@ -26,6 +26,7 @@ type Service struct {
 	outbox         OutboxOptions
 	sendRateLimit  RateLimit
 	limits         Limits
+	files          FileOptions
 	// lastStaleProbe is when this process last ran the stale step (unix ns).
 	lastStaleProbe atomic.Int64
 }
@@ -36,6 +37,7 @@ type Options struct {
 	TypingInterval time.Duration // default 1 s: at most one typing start per user, chat and interval
 	Outbox         OutboxOptions // redelivery (outbox.go)
 	SendRateLimit  RateLimit     // per-user sends shared by every instance (ratelimit.go); zero: no limit
+	Files          FileOptions   // uploads (files.go); a nil Storage turns them off
 	Limits         Limits        // the other abuse limits; zero values: no limit
 }
 
@@ -58,9 +60,8 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 	if opts.TypingInterval <= 0 {
 		opts.TypingInterval = time.Second
 	}
-	return &Service{
+	s := &Service{
 		store:          store,
-		publisher:      publisher,
 		log:            log,
 		validate:       newValidator(),
 		publishTimeout: opts.PublishTimeout,
@@ -68,7 +69,13 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 		outbox:         opts.Outbox.withDefaults(),
 		sendRateLimit:  opts.SendRateLimit,
 		limits:         opts.Limits,
+		files:          opts.Files.withDefaults(),
 	}
+	if publisher != nil && s.files.Storage != nil {
+		publisher = signingPublisher{next: publisher, service: s}
+	}
+	s.publisher = publisher
+	return s
 }
 
 // newValidator returns a validator that names fields as they are spelled in JSON.

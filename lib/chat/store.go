@@ -48,6 +48,7 @@ type Store interface {
 	PresenceStore
 	OutboxStore
 	RateLimitStore
+	AttachmentStore
 }
 
 // Publisher delivers events to subscribed clients; lib/realtime implements it

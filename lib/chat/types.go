@@ -14,12 +14,15 @@ type User struct {
 	Name string
 }
 
-// Attachment is a file the message links to; chatwire stores only its description.
+// Attachment is a message's file: either an upload to chatwire's storage (ID
+// set; URL is a fresh signed URL added on the way out, never stored) or a
+// link the sender hosts elsewhere (URL only, stored as given).
 type Attachment struct {
-	URL         string `json:"url" validate:"required,url,startswith=https://,max=2048"`
-	Name        string `json:"name,omitempty" validate:"max=255"`
-	Size        int64  `json:"size,omitempty" validate:"gte=0"`
-	ContentType string `json:"content_type,omitempty" validate:"max=255"`
+	ID          string `json:"id,omitempty" validate:"omitempty,uuid"`
+	URL         string `json:"url,omitempty" validate:"required_without=ID,excluded_with=ID,omitempty,url,startswith=https://,max=2048"`
+	Name        string `json:"name,omitempty" validate:"excluded_with=ID,max=255"`
+	Size        int64  `json:"size,omitempty" validate:"excluded_with=ID,gte=0"`
+	ContentType string `json:"content_type,omitempty" validate:"excluded_with=ID,max=255"`
 }
 
 // Message is a stored chat message, in a 1:1 chat (ReceiverID) or a room (RoomID).

@@ -43,7 +43,28 @@ type Config struct {
 	TypingRateLimit chat.RateLimit
 	// RoomMaxMembers caps a room's members; 0 is no cap.
 	RoomMaxMembers int
+	// Storage is where uploaded files go; files are off when it is not set.
+	Storage Storage
+	// AttachmentMaxBytes bounds one upload (ATTACHMENT_MAX_BYTES).
+	AttachmentMaxBytes int64
+	// AttachmentTypes lists the accepted content types (ATTACHMENT_TYPES).
+	AttachmentTypes []string
 }
+
+// Storage is an S3-compatible bucket (AWS S3, Cloudflare R2, Supabase
+// Storage, MinIO).
+type Storage struct {
+	Endpoint        string
+	Region          string
+	Bucket          string
+	AccessKeyID     string
+	SecretAccessKey string
+	// ForcePathStyle puts the bucket in the path, not the host name.
+	ForcePathStyle bool
+}
+
+// Enabled reports whether files are configured.
+func (s Storage) Enabled() bool { return s.Endpoint != "" }
 
 // DefaultSendRateLimit applies when SEND_RATE_LIMIT is unset: 20 messages per
 // 10 seconds per user, far above a person typing, far below a runaway loop.
@@ -199,6 +220,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.RoomMaxMembers, err = parseCount(getenv("ROOM_MAX_MEMBERS"), DefaultRoomMaxMembers); err != nil {
 		problem("ROOM_MAX_MEMBERS %v", err)
 	}
+
+	c.Storage, c.AttachmentMaxBytes, c.AttachmentTypes = loadFiles(getenv, problem)
 
 	if len(problems) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(problems...))

@@ -16,6 +16,7 @@ import (
 	"github.com/chatwire/chatwire/lib/chat"
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/realtime"
+	"github.com/chatwire/chatwire/lib/storage"
 	"github.com/chatwire/chatwire/lib/store"
 )
 
@@ -34,6 +35,8 @@ type Options struct {
 	// Transport carries Pusher and JWKS calls; nil = http.DefaultTransport.
 	Transport http.RoundTripper
 	Chat      chat.Options
+	// StorageClock signs file URLs; nil: time.Now. Tests move it to expire URLs.
+	StorageClock func() time.Time
 }
 
 // NewDeps wires the handlers' dependencies over an existing pool.
@@ -69,6 +72,20 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 			Typing: cfg.TypingRateLimit, RoomMaxMembers: cfg.RoomMaxMembers,
 		}
 	}
+	if cfg.Storage.Enabled() {
+		files, err := storage.New(storage.Config{
+			Endpoint: cfg.Storage.Endpoint, Region: cfg.Storage.Region, Bucket: cfg.Storage.Bucket,
+			AccessKeyID: cfg.Storage.AccessKeyID, SecretAccessKey: cfg.Storage.SecretAccessKey,
+			ForcePathStyle: cfg.Storage.ForcePathStyle,
+			HTTPClient:     &http.Client{Transport: transport, Timeout: 5 * time.Second},
+			Now:            opts.StorageClock,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("httpapi: %w", err)
+		}
+		chatOpts.Files.Storage = files
+	}
+	chatOpts.Files.MaxBytes, chatOpts.Files.Types = cfg.AttachmentMaxBytes, cfg.AttachmentTypes
 	d.Chat = chat.NewService(store.New(pool), publisher, log, chatOpts)
 	return d, nil
 }

@@ -255,7 +255,7 @@ func TestSendWhilePusherIsDownIsDeliveredOnceItIsBack(t *testing.T) {
 	bob := f.subscriber("bob")
 	bob.subscribe("private-chat-alice-bob")
 	cron := f.cron().expect(t, http.StatusOK)
-	if got, want := sprint(cron.body), "map[deleted:0 remaining:0 republished:2]"; got != want {
+	if got, want := sprint(cron.body), "map[deleted:0 files_removed:0 remaining:0 republished:2]"; got != want {
 		t.Errorf("cron = %s, want %s", got, want)
 	}
 	if got := f.cron().expect(t, http.StatusOK).field("republished"); got != float64(0) {

@@ -22,6 +22,8 @@ import (
 	"github.com/chatwire/chatwire/lib/dbtest"
 	"github.com/chatwire/chatwire/lib/httpapi"
 	"github.com/chatwire/chatwire/lib/pusherlocal"
+	"github.com/chatwire/chatwire/lib/storage"
+	"github.com/chatwire/chatwire/lib/storagetest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -41,11 +43,17 @@ type app struct {
 	pool   *pgxpool.Pool
 	pusher *pusherlocal.Server
 	logs   *syncBuffer
+	// storage is the S3-compatible server's configuration, when started.
+	storage storage.Config
 }
 
 type appOptions struct {
 	realtimeDisabled bool
 	corsOrigins      string // CORS_ALLOWED_ORIGINS
+	// storage starts a real S3-compatible server (versitygw) for files.
+	storage      bool
+	storageClock func() time.Time
+	env          map[string]string // more variables
 }
 
 func newApp(t testing.TB, opts ...appOptions) *app {
@@ -76,11 +84,21 @@ func newApp(t testing.TB, opts ...appOptions) *app {
 		env["PUSHER_APP_ID"], env["PUSHER_KEY"], env["PUSHER_SECRET"] = pusherAppID, pusherKey, pusherSecret
 		env["PUSHER_HOST"], env["PUSHER_USE_TLS"] = srv.Addr(), "false"
 	}
+	if o.storage {
+		sc := storagetest.Start(t)
+		a.storage = sc
+		env["STORAGE_ENDPOINT"], env["STORAGE_REGION"], env["STORAGE_BUCKET"] = sc.Endpoint, sc.Region, sc.Bucket
+		env["STORAGE_ACCESS_KEY_ID"], env["STORAGE_SECRET_ACCESS_KEY"] = sc.AccessKeyID, sc.SecretAccessKey
+		env["STORAGE_FORCE_PATH_STYLE"] = "true"
+	}
+	for k, v := range o.env {
+		env[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps, err := httpapi.NewDeps(cfg, pool, httpapi.NewLogger(a.logs), httpapi.Options{})
+	deps, err := httpapi.NewDeps(cfg, pool, httpapi.NewLogger(a.logs), httpapi.Options{StorageClock: o.storageClock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/chatwire/chatwire/lib/chat"
 )
@@ -32,7 +34,7 @@ func handleDatabaseWebhook(d *Deps) http.Handler {
 }
 
 // handleCronOutbox is the Vercel cron: it republishes what never reached
-// Pusher and trims the event log.
+// Pusher, trims the event log and removes uploads never sent.
 func handleCronOutbox(d *Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkBearerSecret(r, d.Config.CronSecret, "CRON_SECRET"); err != nil {
@@ -40,11 +42,16 @@ func handleCronOutbox(d *Deps) http.Handler {
 			return
 		}
 		res, err := d.Chat.RedeliverOutbox(r.Context())
-		if err != nil {
+		// Uploads never sent are removed even when Pusher is down.
+		files, sweepErr := d.Chat.SweepFiles(r.Context(), time.Now())
+		if err = errors.Join(err, sweepErr); err != nil {
 			writeError(w, r, d.Log, err)
 			return
 		}
-		encode(w, http.StatusOK, res)
+		encode(w, http.StatusOK, struct {
+			chat.OutboxResult
+			FilesRemoved int `json:"files_removed"`
+		}{res, files.Removed})
 	})
 }
 

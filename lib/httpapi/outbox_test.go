@@ -145,7 +145,7 @@ SELECT 'private-user-bob', 'x', '{}', now() - interval '8 days', now() FROM gene
 	f.recover()
 	// The fresh events are younger than CronMinAge: left for their own function.
 	res := f.cron().expect(t, http.StatusOK)
-	if got, want := sprint(res.body), "map[deleted:3 remaining:2 republished:0]"; got != want {
+	if got, want := sprint(res.body), "map[deleted:3 files_removed:0 remaining:2 republished:0]"; got != want {
 		t.Errorf("cron = %s, want %s", got, want)
 	}
 }

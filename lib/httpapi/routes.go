@@ -18,6 +18,9 @@ type Route struct {
 	Public bool
 	// Timeout is the handler's deadline; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// VercelFile is the function that serves a Path with a {parameter}:
+	// vercel.json rewrites the Path to it with the parameter in the query.
+	VercelFile string
 }
 
 // DefaultTimeout is a handler's deadline, under Vercel's default 10 s maxDuration.
@@ -43,6 +46,10 @@ var (
 	PusherWebhook   = &Route{Name: "PusherWebhook", Path: "/api/pusher/webhook", Methods: post(handlePusherWebhook), Public: true}
 	DatabaseWebhook = &Route{Name: "DatabaseWebhook", Path: "/api/webhooks/database", Methods: post(handleDatabaseWebhook), Public: true}
 	CronOutbox      = &Route{Name: "CronOutbox", Path: "/api/cron/outbox", Methods: get(handleCronOutbox), Public: true, Timeout: 25 * time.Second}
+
+	Attachments    = &Route{Name: "Attachments", Path: "/api/attachments", Methods: post(handleRequestUpload)}
+	AttachmentFile = &Route{Name: "AttachmentFile", Path: "/api/attachments/{id}", Methods: get(handleAttachmentFile),
+		VercelFile: "/api/attachments/file"}
 )
 
 // Routes lists every route; the order is the order of the docs.
@@ -51,6 +58,7 @@ func Routes() []*Route {
 		Send, History, Poll, Read, Typing, PusherAuth, Health,
 		Rooms, JoinRoom, LeaveRoom, Preferences,
 		Presence, PusherWebhook, DatabaseWebhook, CronOutbox,
+		Attachments, AttachmentFile,
 	}
 }
 
@@ -64,6 +72,14 @@ func NewHandler(d *Deps) http.Handler {
 		writeError(w, r, d.Log, apiError(http.StatusNotFound, "not_found", "no such route"))
 	}))))
 	return mux
+}
+
+// FunctionPath is the path of the api/ file that serves the route on Vercel.
+func (rt *Route) FunctionPath() string {
+	if rt.VercelFile != "" {
+		return rt.VercelFile
+	}
+	return rt.Path
 }
 
 // AllowedMethods lists the route's methods, sorted, as the Allow header says them.

@@ -94,7 +94,7 @@ func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMes
 	defer cancel()
 	saved, found, err := db.sendInsert(ctx, b, clientID != nil)
 	if err != nil {
-		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", inputError(err))
+		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", inputError(attachmentError(err)))
 	}
 	if found {
 		return saved, nil
@@ -211,12 +211,13 @@ func (r *messageRow) message() (chat.Message, error) {
 // readAttachment decodes a stored attachment defensively. Rows written
 // before schema 3's CHECK, or by another writer, may hold any JSON; such an
 // attachment reads as none, so a chat's history never fails on one bad row.
+// An upload (schema 6) is stored with its id and no URL: chat signs one.
 func readAttachment(stored *string) *chat.Attachment {
 	if stored == nil {
 		return nil
 	}
 	var a chat.Attachment
-	if err := json.Unmarshal([]byte(*stored), &a); err != nil || a.URL == "" {
+	if err := json.Unmarshal([]byte(*stored), &a); err != nil || a.URL == "" && a.ID == "" {
 		return nil
 	}
 	return &a
