@@ -172,6 +172,36 @@ test('a message appears on the other side within 500 ms', async (t) => {
   await screenshot(bob.page, 'bob-chat');
 });
 
+// A 2×2 PNG (red, green, blue, white), small enough to write here.
+const png = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEklEQVR4nGP4z8DAAMIM/4EAAB/uBfsL2WiLAAAAAElFTkSuQmCC',
+  'base64',
+);
+
+test('an image sent with the attach button shows as a picture on the other side, with a download link', async () => {
+  const { alice, bob } = users;
+  await openChat(alice.page, 'bob');
+  await openChat(bob.page, 'alice');
+  await alice.page.locator('#composer-input').fill('a picture');
+  await alice.page.locator('#attach-input').setInputFiles({ name: 'dots.png', mimeType: 'image/png', buffer: png });
+  // The progress bar shows while the bytes go, and goes once the message is sent.
+  await alice.page.locator('#upload').waitFor({ state: 'hidden' });
+  assert.equal(await alice.page.locator('#upload-error').isHidden(), true);
+
+  const item = message(bob.page, 'a picture');
+  const preview = item.locator('img.preview');
+  await preview.waitFor();
+  await bob.page.waitForFunction((img) => img.complete && img.naturalWidth === 2, await preview.elementHandle());
+  const link = item.locator('.attachment a');
+  assert.match(await link.textContent(), /dots\.png/);
+  // The link is a signed URL of the storage: it works without any header.
+  const res = await fetch(await link.getAttribute('href'));
+  assert.equal(res.status, 200);
+  assert.deepEqual(Buffer.from(await res.arrayBuffer()), png);
+  await message(alice.page, 'a picture').locator('img.preview').waitFor();
+  await screenshot(bob.page, 'bob-image');
+});
+
 test('typing shows on the other side and hides again', async () => {
   const { alice, bob } = users;
   const indicator = bob.page.locator('#typing');

@@ -1,4 +1,5 @@
 import { Api, ChatwireError } from './api.js';
+import { type FileLike, type SendFileOptions, type Uploader } from './files.js';
 import { Observable, type Unsubscribe } from './observable.js';
 import { type OutboxQueue, type QueuedMessage } from './queue.js';
 import { type TypingTimings } from './typing.js';
@@ -25,6 +26,8 @@ export interface ChatHost {
     listen(channel: string, listener: (event: ChannelEvent) => void): Unsubscribe;
     /** enqueue stores the message in the offline queue; resolves once the server has it. */
     enqueue(item: QueuedMessage): Promise<Message>;
+    /** uploader PUTs files to the presigned URL (XMLHttpRequest by default). */
+    readonly uploader: Uploader;
     markRead(ids: readonly string[]): void;
     report(error: ChatwireError): void;
     closed(chat: Chat): void;
@@ -65,6 +68,13 @@ export declare class Chat {
      * server refuses it for good (a 4xx other than 429).
      */
     send(body: string, options?: SendOptions): Promise<Message>;
+    /**
+     * sendFile uploads the file straight to chatwire's storage (with progress)
+     * and then sends it like send: queued, retried with one client_id, so it is
+     * never stored twice. It rejects when the upload is refused (size, type,
+     * storage off) or fails three times.
+     */
+    sendFile(file: FileLike, options?: SendFileOptions): Promise<Message>;
     /** keystroke is called on each input in the message box: it drives `typing:true`/`false`. */
     keystroke(): void;
     /** stopTyping sends `typing:false` now (for example when the input loses focus). */

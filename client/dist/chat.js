@@ -3,6 +3,7 @@
 // receipts. A Chat is created by ChatwireClient.openChat and must be closed.
 import { ChatwireError } from './api.js';
 import { chatChannel, roomChannel } from './channels.js';
+import { uploadFile } from './files.js';
 import { Observable } from './observable.js';
 import { newClientId } from './queue.js';
 import { RemoteTyping, TypingSender } from './typing.js';
@@ -66,6 +67,17 @@ export class Chat {
             created_at: new Date(this.host.clock.now()).toISOString(),
         };
         return this.host.enqueue(item);
+    }
+    /**
+     * sendFile uploads the file straight to chatwire's storage (with progress)
+     * and then sends it like send: queued, retried with one client_id, so it is
+     * never stored twice. It rejects when the upload is refused (size, type,
+     * storage off) or fails three times.
+     */
+    async sendFile(file, options = {}) {
+        const clientId = options.clientId ?? newClientId();
+        const attachment = await uploadFile(this.host.api, this.host.uploader, this.host.clock, file, options.onProgress);
+        return this.send(options.body ?? '', { clientId, attachment });
     }
     /** keystroke is called on each input in the message box: it drives `typing:true`/`false`. */
     keystroke() {

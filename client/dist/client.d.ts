@@ -1,5 +1,6 @@
 import { ChatwireError, type FetchLike, type TokenGetter } from './api.js';
 import { Chat } from './chat.js';
+import { type Uploader } from './files.js';
 import { type ConnectionTimings } from './connection.js';
 import { type NotificationOptions } from './notifications.js';
 import type { Unsubscribe } from './observable.js';
@@ -49,6 +50,8 @@ export interface ClientOptions {
     /** Called for failures the app did not ask for directly (a dropped message, a failed poll). */
     onError?: (error: ChatwireError) => void;
     timings?: Partial<ClientTimings>;
+    /** How Chat.sendFile PUTs files to storage; default XMLHttpRequest (with progress). */
+    upload?: Uploader;
 }
 /** A value the app can read and watch (React: useSyncExternalStore). */
 export interface Watchable<T> {

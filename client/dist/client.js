@@ -6,6 +6,7 @@ import PusherJs from 'pusher-js';
 import { Api, ChatwireError } from './api.js';
 import { presenceChannel, userChannel } from './channels.js';
 import { Chat } from './chat.js';
+import { xhrUploader } from './files.js';
 import { ConnectionMonitor } from './connection.js';
 import { Notifier } from './notifications.js';
 import { Poller } from './poll.js';
@@ -42,6 +43,7 @@ class Client {
         this.clock = options.clock ?? systemClock;
         this.network = options.network ?? browserNetwork();
         this.onError = options.onError ?? (() => { });
+        this.uploader = options.upload ?? xhrUploader;
         const apiUrl = (options.apiUrl ?? '').replace(/\/+$/, '');
         const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
         this.api = new Api(apiUrl, options.getToken, fetchFn);
@@ -210,7 +212,8 @@ class Client {
             ...(item.to !== undefined ? { to: item.to } : { room_id: item.room_id }),
             body: item.body,
             client_id: item.client_id,
-            ...(item.attachment ? { attachment: item.attachment } : {}),
+            // An upload is sent by its id alone; a link with its description.
+            ...(item.attachment ? { attachment: item.attachment.id ? { id: item.attachment.id } : item.attachment } : {}),
         });
         return answer.message;
     }

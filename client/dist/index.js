@@ -2,5 +2,6 @@
 export { createClient, defaultTimings } from './client.js';
 export { Chat, channelOf, compareMessages, mergeMessage } from './chat.js';
 export { ChatwireError } from './api.js';
+export { uploadFile, xhrUploader } from './files.js';
 export { enc, chatChannel, roomChannel, userChannel, presenceChannel } from './channels.js';
 export { memoryStorage, newClientId } from './queue.js';

@@ -1,5 +1,10 @@
-/** A file a message links to; chatwire stores only its description. */
+/**
+ * A message's file. An upload (`id` set) has a short-lived signed `url`,
+ * fresh in every history page, poll answer and Pusher event; a link has the
+ * URL the sender gave. A pending upload's `url` is empty.
+ */
 export interface Attachment {
+    id?: string;
     url: string;
     name?: string;
     size?: number;

@@ -4,6 +4,7 @@
 
 import { Api, ChatwireError } from './api.js';
 import { chatChannel, roomChannel } from './channels.js';
+import { uploadFile, type FileLike, type SendFileOptions, type Uploader } from './files.js';
 import { Observable, type Unsubscribe } from './observable.js';
 import { newClientId, type OutboxQueue, type QueuedMessage } from './queue.js';
 import { RemoteTyping, TypingSender, type TypingTimings } from './typing.js';
@@ -41,6 +42,8 @@ export interface ChatHost {
   listen(channel: string, listener: (event: ChannelEvent) => void): Unsubscribe;
   /** enqueue stores the message in the offline queue; resolves once the server has it. */
   enqueue(item: QueuedMessage): Promise<Message>;
+  /** uploader PUTs files to the presigned URL (XMLHttpRequest by default). */
+  readonly uploader: Uploader;
   markRead(ids: readonly string[]): void;
   report(error: ChatwireError): void;
   closed(chat: Chat): void;
@@ -124,6 +127,18 @@ export class Chat {
       created_at: new Date(this.host.clock.now()).toISOString(),
     };
     return this.host.enqueue(item);
+  }
+
+  /**
+   * sendFile uploads the file straight to chatwire's storage (with progress)
+   * and then sends it like send: queued, retried with one client_id, so it is
+   * never stored twice. It rejects when the upload is refused (size, type,
+   * storage off) or fails three times.
+   */
+  async sendFile(file: FileLike, options: SendFileOptions = {}): Promise<Message> {
+    const clientId = options.clientId ?? newClientId();
+    const attachment = await uploadFile(this.host.api, this.host.uploader, this.host.clock, file, options.onProgress);
+    return this.send(options.body ?? '', { clientId, attachment });
   }
 
   /** keystroke is called on each input in the message box: it drives `typing:true`/`false`. */

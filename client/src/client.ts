@@ -7,6 +7,7 @@ import PusherJs from 'pusher-js';
 import { Api, ChatwireError, type FetchLike, type TokenGetter } from './api.js';
 import { presenceChannel, userChannel } from './channels.js';
 import { Chat, type ChatHost } from './chat.js';
+import { xhrUploader, type Uploader } from './files.js';
 import { ConnectionMonitor, type ConnectionTimings } from './connection.js';
 import { Notifier, type NotificationOptions } from './notifications.js';
 import type { Unsubscribe } from './observable.js';
@@ -85,6 +86,8 @@ export interface ClientOptions {
   /** Called for failures the app did not ask for directly (a dropped message, a failed poll). */
   onError?: (error: ChatwireError) => void;
   timings?: Partial<ClientTimings>;
+  /** How Chat.sendFile PUTs files to storage; default XMLHttpRequest (with progress). */
+  upload?: Uploader;
 }
 
 /** A value the app can read and watch (React: useSyncExternalStore). */
@@ -148,6 +151,7 @@ class Client implements ChatwireClient, ChatHost {
   readonly queue: OutboxQueue;
   readonly presence: PresenceStore;
   readonly notifications: Notifier;
+  readonly uploader: Uploader;
 
   private readonly timings: ClientTimings;
   private readonly pusher: PusherLike | null;
@@ -170,6 +174,7 @@ class Client implements ChatwireClient, ChatHost {
     this.clock = options.clock ?? systemClock;
     this.network = options.network ?? browserNetwork();
     this.onError = options.onError ?? (() => {});
+    this.uploader = options.upload ?? xhrUploader;
     const apiUrl = (options.apiUrl ?? '').replace(/\/+$/, '');
     const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
     this.api = new Api(apiUrl, options.getToken, fetchFn);
@@ -369,7 +374,8 @@ class Client implements ChatwireClient, ChatHost {
       ...(item.to !== undefined ? { to: item.to } : { room_id: item.room_id }),
       body: item.body,
       client_id: item.client_id,
-      ...(item.attachment ? { attachment: item.attachment } : {}),
+      // An upload is sent by its id alone; a link with its description.
+      ...(item.attachment ? { attachment: item.attachment.id ? { id: item.attachment.id } : item.attachment } : {}),
     });
     return answer.message;
   }

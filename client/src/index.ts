@@ -13,6 +13,8 @@ export type {
 export { Chat, channelOf, compareMessages, mergeMessage } from './chat.js';
 export type { ChatState, SendOptions } from './chat.js';
 export { ChatwireError } from './api.js';
+export { uploadFile, xhrUploader } from './files.js';
+export type { FileLike, SendFileOptions, UploadGrant, UploadProgress, Uploader } from './files.js';
 export type { FetchLike, TokenGetter } from './api.js';
 export { enc, chatChannel, roomChannel, userChannel, presenceChannel } from './channels.js';
 export { memoryStorage, newClientId } from './queue.js';

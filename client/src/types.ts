@@ -2,8 +2,13 @@
 // and the small interfaces through which the client reaches the outside world
 // (clock, storage, pusher-js), so tests can replace each of them.
 
-/** A file a message links to; chatwire stores only its description. */
+/**
+ * A message's file. An upload (`id` set) has a short-lived signed `url`,
+ * fresh in every history page, poll answer and Pusher event; a link has the
+ * URL the sender gave. A pending upload's `url` is empty.
+ */
 export interface Attachment {
+  id?: string;
   url: string;
   name?: string;
   size?: number;

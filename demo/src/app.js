@@ -177,4 +177,34 @@ export function startChat(config, session, { signOut }) {
     // Shown at once as pending; the client's queue sends it when it can.
     open.chat.send(body).catch((err) => console.warn('demo: send:', err.message));
   });
+
+  // Files: the client uploads straight to storage (a progress bar while the
+  // bytes go), then sends the message with the text typed so far.
+  const fileInput = $('attach-input');
+  $('attach').addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (!open || !file) return;
+    const body = input.value.trim();
+    input.value = '';
+    $('upload').hidden = false;
+    $('upload-error').hidden = true;
+    $('upload-name').textContent = file.name;
+    const bar = $('upload-progress');
+    bar.value = 0;
+    open.chat
+      .sendFile(file, { body, onProgress: ({ loaded, total }) => (bar.value = total ? loaded / total : 0) })
+      .then(() => ($('upload').hidden = true))
+      .catch((err) => {
+        $('upload-error').textContent = uploadProblem(err);
+        $('upload-error').hidden = false;
+      });
+  });
+}
+
+// uploadProblem says why a file was not sent, in the server's words.
+function uploadProblem(err) {
+  const field = err.fields && Object.values(err.fields)[0];
+  return `not sent: ${field ?? err.message}`;
 }

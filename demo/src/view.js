@@ -48,9 +48,32 @@ export function messageItem(message, { me, names, inRoom }) {
     { class: mine ? 'message mine' : 'message', 'data-id': message.id || undefined, 'data-client-id': message.client_id },
     inRoom && !mine ? el('span', { class: 'sender' }, names[message.sender_id] ?? message.sender_id) : null,
     el('span', { class: 'body' }, message.body),
+    message.attachment ? attachmentView(message.attachment) : null,
     el('span', { class: 'meta' }, clock(message.created_at)),
     mine ? check(message, inRoom) : null,
   );
+}
+
+/**
+ * attachmentView shows a file: a preview for pictures and a download link.
+ * A file still being sent has no URL yet.
+ */
+export function attachmentView(a) {
+  const label = `${a.name ?? 'file'}${a.size ? ` (${size(a.size)})` : ''}`;
+  if (!a.url) return el('span', { class: 'attachment', 'data-attachment': 'pending' }, `sending ${label}…`);
+  const isImage = (a.content_type ?? '').startsWith('image/');
+  return el(
+    'span',
+    { class: 'attachment', 'data-attachment': a.id ?? 'link' },
+    isImage ? el('img', { class: 'preview', src: a.url, alt: a.name ?? 'picture', loading: 'lazy' }) : null,
+    el('a', { href: a.url, download: a.name ?? '', target: '_blank', rel: 'noopener' }, `⬇ ${label}`),
+  );
+}
+
+function size(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 function check(message, inRoom) {
