@@ -41,9 +41,6 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 	if err := validateSend(sender, in); err != nil {
 		return SendResult{}, err
 	}
-	if err := s.checkSendRate(ctx, sender); err != nil {
-		return SendResult{}, err
-	}
 	attachment := in.Attachment
 	if attachment != nil && attachment.ID != "" {
 		// Only a file message pays for this lookup and the storage HEAD;
@@ -53,15 +50,32 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 			return SendResult{}, err
 		}
 	}
-	saved, err := s.store.InsertMessage(ctx, sender, NewMessage{
-		ClientID:   in.ClientID,
-		ReceiverID: in.To,
-		RoomID:     in.RoomID,
-		Body:       in.Body,
-		Attachment: attachment,
+	// While this send is in flight, other requests of this process leave
+	// their acknowledgements for a send to carry; this one carries what is
+	// held now, and the last request to finish writes what is left.
+	s.acks.begin()
+	var published []int64
+	defer func() { s.finishAcks(ctx, published, true) }()
+	carried := s.acks.take()
+	saved, err := s.store.SendMessage(ctx, SendWrite{
+		Sender: sender,
+		Message: NewMessage{
+			ClientID:   in.ClientID,
+			ReceiverID: in.To,
+			RoomID:     in.RoomID,
+			Body:       in.Body,
+			Attachment: attachment,
+		},
+		RateLimit: s.sendRateLimit,
+		Published: carried,
 	})
 	if err != nil {
+		// The transaction rolled back: the carried acknowledgements did not happen.
+		s.acks.restore(carried)
 		return SendResult{}, err
+	}
+	if saved.RetryAfter > 0 {
+		return SendResult{}, rateLimited("messages", s.sendRateLimit, saved.RetryAfter)
 	}
 	if err := s.signAttachment(ctx, saved.Message.SenderID, saved.Message.Attachment); err != nil {
 		return SendResult{}, err
@@ -73,7 +87,9 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 		// first attempt did.
 		return SendResult{Message: saved.Message, Created: false, Published: s.publisher != nil}, nil
 	}
-	return SendResult{Message: saved.Message, Created: true, Published: s.publish(ctx, saved.Events)}, nil
+	var ok bool
+	published, ok = s.publishEvents(ctx, saved.Events)
+	return SendResult{Message: saved.Message, Created: true, Published: ok}, nil
 }
 
 func validateSend(sender User, in SendInput) error {

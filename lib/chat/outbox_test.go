@@ -23,7 +23,7 @@ type outboxFakeStore struct {
 	unpublished int
 }
 
-func (f *outboxFakeStore) InsertMessage(context.Context, chat.User, chat.NewMessage) (chat.SavedMessage, error) {
+func (f *outboxFakeStore) SendMessage(context.Context, chat.SendWrite) (chat.SavedMessage, error) {
 	return chat.SavedMessage{Created: true, Events: []chat.Event{{Seq: 1, Channel: "private-chat-a-b", Name: "new-message", Data: []byte(`{}`)}}}, nil
 }
 

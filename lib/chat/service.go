@@ -29,6 +29,8 @@ type Service struct {
 	files          FileOptions
 	// lastStaleProbe is when this process last ran the stale step (unix ns).
 	lastStaleProbe atomic.Int64
+	// acks batches the acknowledgements of published events (acks.go).
+	acks publishAcks
 }
 
 // Options tune a Service; zero values take the defaults.
@@ -147,32 +149,37 @@ func describe(fe validator.FieldError) string {
 	return "invalid (" + fe.Tag() + ")"
 }
 
-// publish sends events with the publish deadline. It reports whether Pusher
-// took them; on failure the events stay unpublished for the outbox sweep.
+// publish sends events with the publish deadline and records them as
+// published. It reports whether Pusher took them; on failure the events stay
+// pending for the outbox sweep.
 func (s *Service) publish(ctx context.Context, events []Event) bool {
+	seqs, ok := s.publishEvents(ctx, events)
+	s.finishAcks(ctx, seqs, false)
+	return ok
+}
+
+// publishEvents sends events with the publish deadline and returns the seqs
+// to acknowledge when Pusher took them.
+func (s *Service) publishEvents(ctx context.Context, events []Event) (seqs []int64, ok bool) {
 	if len(events) == 0 {
-		return true
+		return nil, true
 	}
 	if s.publisher == nil {
-		return false
+		return nil, false
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.publishTimeout)
 	defer cancel()
 	if err := s.publisher.Publish(pctx, events); err != nil {
 		s.log.WarnContext(ctx, "publish failed; events stay in the outbox", "events", len(events), "err", err)
-		return false
+		return nil, false
 	}
-	seqs := make([]int64, 0, len(events))
+	seqs = make([]int64, 0, len(events))
 	for _, e := range events {
 		seqs = append(seqs, e.Seq)
 	}
-	if err := s.store.MarkPublished(ctx, seqs); err != nil {
-		// Harmless: the sweep republishes them and clients de-duplicate.
-		s.log.WarnContext(ctx, "mark published failed", "err", err)
-	}
 	// Pusher answers: the moment to redeliver a few events that missed it.
 	s.republishStale(ctx)
-	return true
+	return seqs, true
 }
 
 // Health reports whether the database answers, and the number of the last

@@ -13,11 +13,14 @@ type Store interface {
 	// 0 for none; an error means the database did not answer.
 	SchemaVersion(ctx context.Context) (int32, error)
 
-	// InsertMessage stores a message (idempotent per sender and client_id) and
-	// records the sender's display name. When the client_id was used before,
-	// it returns the first message with Created false and no events. A room
-	// message from a non-member is an EFORBIDDEN error.
-	InsertMessage(ctx context.Context, sender User, m NewMessage) (SavedMessage, error)
+	// SendMessage takes a send from the sender's bucket, stores the message
+	// (idempotent per sender and client_id), records the sender's display
+	// name and the events w.Published as published, in one transaction. When
+	// the bucket is empty it stores nothing and sets RetryAfter. When the
+	// client_id was used before, it returns the first message with Created
+	// false and no events. A room message from a non-member is an EFORBIDDEN
+	// error.
+	SendMessage(ctx context.Context, w SendWrite) (SavedMessage, error)
 	// History returns up to q.Limit messages older than q.Before, newest first.
 	History(ctx context.Context, q HistoryQuery) ([]Message, error)
 	// CurrentCursor is the position before every event not yet final.
@@ -40,7 +43,8 @@ type Store interface {
 	StopTyping(ctx context.Context, userID, channel string) (bool, error)
 	// IsRoomMember reports whether the user currently belongs to the room.
 	IsRoomMember(ctx context.Context, roomID, userID string) (bool, error)
-	// MarkPublished records that Pusher accepted these events.
+	// MarkPublished records that Pusher accepted these events, in a
+	// transaction of its own.
 	MarkPublished(ctx context.Context, seqs []int64) error
 
 	RoomStore
@@ -66,11 +70,26 @@ type NewMessage struct {
 	Attachment *Attachment
 }
 
-// SavedMessage is the outcome of InsertMessage.
+// SendWrite is everything one send writes, in one transaction.
+type SendWrite struct {
+	Sender  User
+	Message NewMessage
+	// RateLimit is the sender's bucket, shared by every instance; zero: none.
+	RateLimit RateLimit
+	// Published lists events earlier requests published: this transaction
+	// records them as published, so that acknowledging costs no commit of
+	// its own (see publishAcks).
+	Published []int64
+}
+
+// SavedMessage is the outcome of SendMessage.
 type SavedMessage struct {
 	Message Message
 	Created bool
 	Events  []Event
+	// RetryAfter > 0: the sender's bucket was empty and nothing was stored;
+	// a send is available after this long.
+	RetryAfter time.Duration
 }
 
 // HistoryQuery selects a page of a chat (UserID with With) or a room (RoomID).

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -297,7 +298,7 @@ func TestStaleEventsRideAlongWithTheNextPublish(t *testing.T) {
 		t.Errorf("new-message by id = %v, want each of the two messages once", got)
 	}
 	var unpublished int
-	if err := f.pool.QueryRow(t.Context(), `SELECT count(*) FROM events WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
+	if err := f.pool.QueryRow(t.Context(), `SELECT count(*) FROM events_pending`).Scan(&unpublished); err != nil {
 		t.Fatal(err)
 	}
 	if unpublished != 0 {
@@ -426,4 +427,63 @@ func TestPusherJSFaults(t *testing.T) {
 		"TOKEN_ALICE="+token(t, "alice", "Alice"),
 		"TOKEN_BOB="+token(t, "bob", "Bob"),
 	)
+}
+
+// Under concurrent sends a publish's acknowledgement rides on another send's
+// transaction; once the last request has answered nothing is left pending,
+// and each message reached its subscriber once.
+func TestConcurrentSendsLeaveNothingPendingOnceTheyHaveAnswered(t *testing.T) {
+	f := newFaultApp(t, faultOptions{})
+	bob := f.subscriber("bob")
+	// Eight senders, each within the default rate limit.
+	const senders, each = 8, 10
+	for s := range senders {
+		bob.subscribe(chat.ChatChannel(fmt.Sprint("s", s), "bob"))
+	}
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		ids = map[string]bool{}
+	)
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				res := f.do("POST", "/api/messages/send", fmt.Sprint("s", s), map[string]any{"to": "bob", "body": fmt.Sprint(i)})
+				if res.status != http.StatusCreated || res.field("published") != true {
+					t.Errorf("send: %d %s", res.status, res.raw)
+					return
+				}
+				mu.Lock()
+				ids[sprint(res.field("message", "id"))] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var pending int
+	if err := f.pool.QueryRow(t.Context(), `SELECT count(*) FROM events_pending`).Scan(&pending); err != nil {
+		t.Fatal(err)
+	}
+	if pending != 0 {
+		t.Errorf("%d events pending after every send answered, want 0", pending)
+	}
+	got := map[string]int{}
+	deadline := time.After(30 * time.Second)
+	for len(got) < len(ids) {
+		select {
+		case e := <-bob.events:
+			if e.Event == "new-message" {
+				got[sprint(decodeData(t, e)["id"])]++
+			}
+		case <-deadline:
+			t.Fatalf("received %d of %d messages", len(got), len(ids))
+		}
+	}
+	for id := range ids {
+		if got[id] != 1 {
+			t.Errorf("message %s received %d times, want 1", id, got[id])
+		}
+	}
 }

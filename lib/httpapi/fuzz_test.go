@@ -38,9 +38,9 @@ type guardStore struct {
 
 var clientIDPattern = regexp.MustCompile(`\A[A-Za-z0-9_-]{1,64}\z`)
 
-func (g *guardStore) InsertMessage(_ context.Context, sender chat.User, m chat.NewMessage) (chat.SavedMessage, error) {
+func (g *guardStore) SendMessage(_ context.Context, w chat.SendWrite) (chat.SavedMessage, error) {
 	g.reached = true
-	t := g.t
+	t, sender, m := g.t, w.Sender, w.Message
 	if (m.ReceiverID == "") == (m.RoomID == "") {
 		t.Errorf("store reached with to=%q and room_id=%q: exactly one is required", m.ReceiverID, m.RoomID)
 	}

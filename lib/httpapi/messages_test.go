@@ -358,7 +358,7 @@ func TestPusherOutageNeverLosesAMessage(t *testing.T) {
 		t.Errorf("poll returned %d events, want the message and its notification", got)
 	}
 	var unpublished int
-	if err := a.pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
+	if err := a.pool.QueryRow(context.Background(), `SELECT count(*) FROM events_pending`).Scan(&unpublished); err != nil {
 		t.Fatal(err)
 	}
 	if unpublished != 2 {

@@ -234,7 +234,7 @@ func expectLedger(t *testing.T, pool *pgxpool.Pool, acked []string) {
 		want[id] = true
 	}
 	rows, err := pool.Query(ctx, `SELECT m.id::text, count(e.id)
-FROM messages m LEFT JOIN events e ON e.dedupe_key = 'new-message:' || m.id::text
+FROM messages m LEFT JOIN events e ON e.event = 'new-message' AND e.data ->> 'id' = m.id::text
 GROUP BY m.id`)
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +271,7 @@ GROUP BY m.id`)
 	err = pool.QueryRow(ctx, `SELECT count(*) FROM events e
 WHERE e.event IN ('new-message', 'message-notification')
   AND NOT EXISTS (SELECT 1 FROM messages m
-                  WHERE m.id = substring(e.dedupe_key FROM position(':' IN e.dedupe_key) + 1)::uuid)`).Scan(&orphans)
+                  WHERE m.id::text = coalesce(e.data ->> 'id', e.data ->> 'message_id'))`).Scan(&orphans)
 	if err != nil {
 		t.Fatal(err)
 	}

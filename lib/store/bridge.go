@@ -10,37 +10,36 @@ import (
 // maxRowEvents bounds one row's claim; a row has a handful of events.
 const maxRowEvents = 100
 
-// claimRowSQL locks the unpublished events of one row, as the schema's
-// triggers wrote them: by dedupe key ($1: new-message:<id> and
-// message-notification:<id>), message-read events naming the message ($2),
-// user-joined events of a member by dedupe key prefix ($3), or user-left
-// events of a member ($4 channel, $5 user). Restricting to unpublished rows
-// keeps the scan on the small events_unpublished index.
-const claimRowSQL = `SELECT ` + eventSelect + ` FROM events
-WHERE published_at IS NULL
-  AND (dedupe_key = ANY ($1::text[])
-       OR ($2::text IS NOT NULL AND event = 'message-read'
-           AND data -> 'message_ids' @> jsonb_build_array($2::text))
-       OR ($3::text IS NOT NULL AND event = 'user-joined' AND starts_with(dedupe_key, $3::text))
-       OR ($4::text IS NOT NULL AND event = 'user-left'
-           AND channel = $4::text AND data ->> 'user_id' = $5::text))
-ORDER BY id
-LIMIT $6
-FOR UPDATE SKIP LOCKED`
+// claimRowSQL locks the pending events of one row, as the schema's triggers
+// wrote them: a message's new-message and message-notification events (by the
+// id in their data, $1) and the message-read events naming it, user-joined
+// events of a member by dedupe key prefix ($2), or user-left events of a
+// member ($3 channel, $4 user). Starting from events_pending keeps the scan to
+// the events not yet published, a handful when Pusher keeps up.
+const claimRowSQL = `SELECT ` + claimSelect + `
+FROM events_pending p JOIN events e ON e.id = p.event_id
+WHERE ($1::text IS NOT NULL
+       AND ((e.event = 'new-message' AND e.data ->> 'id' = $1::text)
+            OR (e.event = 'message-notification' AND e.data ->> 'message_id' = $1::text)
+            OR (e.event = 'message-read' AND e.data -> 'message_ids' @> jsonb_build_array($1::text))))
+   OR ($2::text IS NOT NULL AND e.event = 'user-joined' AND starts_with(e.dedupe_key, $2::text))
+   OR ($3::text IS NOT NULL AND e.event = 'user-left'
+       AND e.channel = $3::text AND e.data ->> 'user_id' = $4::text)
+ORDER BY p.event_id
+LIMIT $5
+FOR UPDATE OF p SKIP LOCKED`
 
-// ClaimRowEvents delivers the unpublished events the triggers wrote for one
-// row and marks them published, in one transaction (see claim).
+// ClaimRowEvents delivers the pending events the triggers wrote for one row
+// and deletes their pending rows, in one transaction (see claim).
 func (db *DB) ClaimRowEvents(ctx context.Context, row chat.RowEvents, deliver chat.DeliverFunc) (int, error) {
 	var (
-		keys           = []string{}
-		readID, prefix *string
-		leftChannel    *string
-		leftUser       *string
+		messageID, prefix *string
+		leftChannel       *string
+		leftUser          *string
 	)
 	switch {
 	case row.MessageID != "":
-		keys = append(keys, "new-message:"+row.MessageID, "message-notification:"+row.MessageID)
-		readID = &row.MessageID
+		messageID = &row.MessageID
 	case row.Left:
 		ch := chat.RoomChannel(row.RoomID)
 		leftChannel, leftUser = &ch, &row.UserID
@@ -51,7 +50,7 @@ func (db *DB) ClaimRowEvents(ctx context.Context, row chat.RowEvents, deliver ch
 	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	n, err := db.claim(ctx, deliver, claimRowSQL, keys, readID, prefix, leftChannel, leftUser, maxRowEvents)
+	n, err := db.claim(ctx, deliver, claimRowSQL, messageID, prefix, leftChannel, leftUser, maxRowEvents)
 	if err != nil {
 		return 0, fmt.Errorf("store: claim row events: %w", err)
 	}

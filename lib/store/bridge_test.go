@@ -41,7 +41,7 @@ func TestClaimRowEventsOfAMessageWrittenByAnotherWriter(t *testing.T) {
 		if got, want := rec.events[2].Name, "message-read"; got != want {
 			t.Errorf("event = %s, want %s", got, want)
 		}
-		if got, want := queryInt(t, pool, `SELECT count(*) FROM events WHERE published_at IS NULL`), 2; got != want {
+		if got, want := queryInt(t, pool, `SELECT count(*) FROM events_pending`), 2; got != want {
 			t.Errorf("unpublished = %d, want %d (the other message's, untouched)", got, want)
 		}
 	})
@@ -69,7 +69,7 @@ func TestClaimRowEventsOfARoomMemberJoiningAndLeaving(t *testing.T) {
 		t.Errorf("event = %s, want %s", got, want)
 	}
 	// alice's own join is another member's: untouched.
-	if got, want := queryInt(t, pool, `SELECT count(*) FROM events WHERE published_at IS NULL`), 1; got != want {
+	if got, want := queryInt(t, pool, `SELECT count(*) FROM events_pending`), 1; got != want {
 		t.Errorf("unpublished = %d, want %d", got, want)
 	}
 }

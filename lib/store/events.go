@@ -79,17 +79,17 @@ func parseXID(s string) (uint64, error) {
 	return x, nil
 }
 
-// MarkPublished records that Pusher accepted these events, so the outbox sweep
-// skips them. Rows already marked keep their first time.
+// MarkPublished records that Pusher accepted these events, so redelivery
+// skips them: their pending rows go, in a transaction of their own (a send
+// carries them in its own instead, see SendMessage). Rows already gone are
+// left alone, and so are rows a redelivery holds right now.
 func (db *DB) MarkPublished(ctx context.Context, seqs []int64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	_, err := db.pool.Exec(ctx,
-		`UPDATE events SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL`, seqs)
-	if err != nil {
+	if _, err := db.pool.Exec(ctx, unpendSQL, seqs); err != nil {
 		return fmt.Errorf("store: mark published: %w", err)
 	}
 	return nil

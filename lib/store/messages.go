@@ -15,51 +15,105 @@ import (
 // scans it. The attachment travels as text for every query exec mode alike.
 const messageColumns = `id::text, client_id, sender_id, receiver_id, room_id, body, attachment::text, created_at, read_at`
 
-// upsertSenderSQL records the sender's display name. When it is already
-// recorded (the usual case) the SELECT yields no row and nothing is written or
-// locked: ON CONFLICT DO UPDATE would lock the users row even when its WHERE
-// skips the update, queueing every concurrent send of the same user behind
-// one another until commit. For a room message it writes only when the sender
-// is a member, so a refused send writes nothing.
-const upsertSenderSQL = `INSERT INTO users (id, name)
-SELECT $1::text, $2::text
-WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = $1::text AND ($2::text IS NULL OR name = $2::text))
-  AND ($3::text IS NULL
-       OR EXISTS (SELECT 1 FROM room_members WHERE room_id = $3::text AND user_id = $1::text))
+// upsertSender is the statement that records a sender's display name, with
+// the given parameters for the sender, the name and the room, reading from
+// (an extra FROM item, or "") and gate (an extra condition, or "true").
+//
+// When the name is already recorded (the usual case) the SELECT yields no row
+// and nothing is written or locked: ON CONFLICT DO UPDATE would lock the users
+// row even when its WHERE skips the update, queueing every concurrent send of
+// the same user behind one another until commit. For a room message it writes
+// only when the sender is a member, so a refused send writes nothing.
+func upsertSender(sender, name, room, from, gate string) string {
+	return `INSERT INTO users (id, name)
+SELECT ` + sender + `::text, ` + name + `::text` + from + `
+WHERE ` + gate + `
+  AND NOT EXISTS (SELECT 1 FROM users WHERE id = ` + sender + `::text AND (` + name + `::text IS NULL OR name = ` + name + `::text))
+  AND (` + room + `::text IS NULL
+       OR EXISTS (SELECT 1 FROM room_members WHERE room_id = ` + room + `::text AND user_id = ` + sender + `::text))
 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name
 WHERE EXCLUDED.name IS NOT NULL AND users.name IS DISTINCT FROM EXCLUDED.name`
+}
 
-// ON CONFLICT DO NOTHING makes a repeated client_id insert nothing; when the
-// first insert is still in flight in another transaction, Postgres waits for
-// it and then does nothing, so the duplicate never errors.
-const insertChatMessageSQL = `INSERT INTO messages (client_id, sender_id, receiver_id, body, attachment)
-VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::jsonb)
-ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-RETURNING ` + messageColumns
+// upsertSenderSQL records the sender ($1) and name ($2) for a room ($3, or
+// NULL) on its own (see upsertSender).
+var upsertSenderSQL = upsertSender("$1", "$2", "$3", "", "true")
 
-// The membership check is part of the insert, so a member who leaves
-// concurrently cannot slip a message in between a check and the write.
-const insertRoomMessageSQL = `INSERT INTO messages (client_id, sender_id, room_id, body, attachment)
-SELECT $1::text, $2::text, $3::text, $4::text, $5::text::jsonb
-WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = $3::text AND user_id = $2::text)
-ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-RETURNING ` + messageColumns
+// sendSQL writes one send in one statement: it takes a token from the
+// sender's bucket (take), records the sender's display name (sender, see
+// upsertSender) and inserts the message (ins), the last two only when the
+// bucket allowed it. The AFTER INSERT trigger on messages runs when the whole
+// statement is done, so its notification sees the name just recorded.
+//
+// $1 sender, $2 bucket capacity, $3 refill period in microseconds, $4 name,
+// $5 room, $6 client_id, $7 receiver, $8 body, $9 attachment.
+//
+// ins: ON CONFLICT DO NOTHING makes a repeated client_id insert nothing; when
+// the first insert is still in flight in another transaction, Postgres waits
+// for it and then does nothing, so the duplicate never errors. The membership
+// check is part of the insert, so a member who leaves concurrently cannot
+// slip a message in between a check and the write.
+//
+// The statement returns one row: the bucket's answer and the inserted
+// message, or NULLs when nothing was inserted.
+var sendSQL = `WITH take AS (%s),
+sender AS (
+` + upsertSender("$1", "$4", "$5", " FROM take", "take.allowed") + `
+),
+ins AS (
+  INSERT INTO messages (client_id, sender_id, receiver_id, room_id, body, attachment)
+  SELECT $6::text, $1::text, $7::text, $5::text, $8::text, $9::text::jsonb FROM take
+  WHERE take.allowed
+    AND ($5::text IS NULL
+         OR EXISTS (SELECT 1 FROM room_members WHERE room_id = $5::text AND user_id = $1::text))
+  ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+  RETURNING ` + messageColumns + `
+)
+SELECT take.allowed, take.tokens, ins.* FROM take LEFT JOIN ins ON true`
+
+// sendLimitedSQL takes a token from the bucket (takeSendTokenSQL); sendFreeSQL
+// has no limit and only names $2 and $3 so that every parameter has a type.
+var (
+	sendLimitedSQL = fmt.Sprintf(sendSQL, takeSendTokenSQL)
+	sendFreeSQL    = fmt.Sprintf(sendSQL, `SELECT true AS allowed, NULL::float8 AS tokens, $2::float8 AS capacity, $3::float8 AS per_us`)
+)
+
+// sendEventsSQL reads the events the trigger wrote in this transaction (see
+// ownEventsSQL) and records the events earlier sends published ($1): their
+// pending rows are deleted here, in this send's commit, instead of in one of
+// their own. SKIP LOCKED: a row a redelivery holds is left to it.
+const sendEventsSQL = `WITH acked AS (
+  DELETE FROM events_pending WHERE event_id IN (
+    SELECT event_id FROM events_pending WHERE event_id = ANY ($1::bigint[])
+    FOR UPDATE SKIP LOCKED)
+)
+` + ownEventsSQL
 
 const messageByClientIDSQL = `SELECT ` + messageColumns + `
 FROM messages WHERE sender_id = $1::text AND client_id = $2::text`
 
-// InsertMessage stores a message and returns it with the events the triggers
-// wrote for it (new-message and, for a 1:1 chat, message-notification).
+// InsertMessage stores a message with no rate limit and nothing else to
+// acknowledge: SendMessage for callers that only write.
+func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMessage) (chat.SavedMessage, error) {
+	return db.SendMessage(ctx, chat.SendWrite{Sender: sender, Message: m})
+}
+
+// SendMessage takes a token from the sender's bucket, stores the message and
+// acknowledges w.Published, and returns the message with the events the
+// trigger wrote for it (new-message and, for a 1:1 chat, message-notification).
+// When the bucket is empty it stores nothing and returns RetryAfter.
 //
-// It is one round trip: a pgx.Batch sent outside an explicit transaction runs
-// its statements in one implicit transaction in every query exec mode (the
-// extended-protocol modes send one Sync after the last statement; the simple
-// protocol sends the statements as one multi-statement query), so the user,
-// the message and its events commit or roll back together, and an error in one
+// It is one round trip and one commit: a pgx.Batch sent outside an explicit
+// transaction runs its statements in one implicit transaction in every query
+// exec mode (the extended-protocol modes send one Sync after the last
+// statement; the simple protocol sends the statements as one multi-statement
+// query), so the bucket, the user, the message, its events and the
+// acknowledgements commit or roll back together, and an error in one
 // statement skips the rest. Each statement takes its own READ COMMITTED
 // snapshot, which is what makes the client_id lookup at the end see a
 // duplicate committed by a concurrent sender while the insert waited for it.
-func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMessage) (chat.SavedMessage, error) {
+func (db *DB) SendMessage(ctx context.Context, w chat.SendWrite) (chat.SavedMessage, error) {
+	sender, m := w.Sender, w.Message
 	if (m.ReceiverID == "") == (m.RoomID == "") {
 		return chat.SavedMessage{}, chat.Errorf(chat.EINVALID, "a message goes to exactly one of a user or a room")
 	}
@@ -79,22 +133,28 @@ func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMes
 	clientID, room := nullable(m.ClientID), nullable(m.RoomID)
 
 	b := &pgx.Batch{}
-	b.Queue(upsertSenderSQL, sender.ID, nullable(sender.Name), room)
-	if room == nil {
-		b.Queue(insertChatMessageSQL, clientID, sender.ID, m.ReceiverID, m.Body, attachment)
-	} else {
-		b.Queue(insertRoomMessageSQL, clientID, sender.ID, m.RoomID, m.Body, attachment)
+	query, capacity, perUS := sendFreeSQL, 0.0, 0.0
+	if w.RateLimit.Enabled() {
+		query, capacity, perUS = sendLimitedSQL, float64(w.RateLimit.Count), float64(w.RateLimit.Per.Microseconds())
 	}
-	b.Queue(ownEventsSQL)
+	b.Queue(query, sender.ID, capacity, perUS, nullable(sender.Name), room, clientID, nullable(m.ReceiverID), m.Body, attachment)
+	published := w.Published
+	if published == nil {
+		published = []int64{}
+	}
+	b.Queue(sendEventsSQL, published)
 	if clientID != nil {
 		b.Queue(messageByClientIDSQL, sender.ID, m.ClientID)
 	}
 
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	saved, found, err := db.sendInsert(ctx, b, clientID != nil)
+	saved, found, err := db.sendInsert(ctx, b, clientID != nil, w.RateLimit)
 	if err != nil {
 		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", inputError(attachmentError(err)))
+	}
+	if saved.RetryAfter > 0 {
+		return saved, nil
 	}
 	if found {
 		return saved, nil
@@ -113,29 +173,39 @@ func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMes
 	return chat.SavedMessage{}, forbidden("room_id", "not a member of this room")
 }
 
-// sendInsert sends InsertMessage's batch and reads its results in order.
+// sendInsert sends SendMessage's batch and reads its results in order.
 // found is false when nothing was inserted and no earlier message has the
-// client_id: a room message from a non-member.
-func (db *DB) sendInsert(ctx context.Context, b *pgx.Batch, byClientID bool) (saved chat.SavedMessage, found bool, err error) {
+// client_id: a room message from a non-member. An empty bucket sets
+// RetryAfter.
+func (db *DB) sendInsert(ctx context.Context, b *pgx.Batch, byClientID bool, limit chat.RateLimit) (saved chat.SavedMessage, found bool, err error) {
 	br := db.pool.SendBatch(ctx, b)
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
 	}()
-	if _, err := br.Exec(); err != nil {
-		return saved, false, fmt.Errorf("upsert sender: %w", err)
-	}
-	inserted, err := collectMessages(br.Query())
-	if err != nil {
-		return saved, false, err
+	var (
+		allowed bool
+		tokens  *float64
+		row     nullableMessageRow
+	)
+	if err := br.QueryRow().Scan(append([]any{&allowed, &tokens}, row.dest()...)...); err != nil {
+		return saved, false, fmt.Errorf("send: %w", err)
 	}
 	events, err := collectEvents(br.Query())
 	if err != nil {
 		return saved, false, fmt.Errorf("read events: %w", err)
 	}
-	if len(inserted) == 1 {
-		return chat.SavedMessage{Message: inserted[0], Created: true, Events: events}, true, nil
+	if !allowed {
+		saved.RetryAfter = refillWait(false, *tokens, limit)
+		return saved, false, nil
+	}
+	if row.id != nil {
+		m, err := row.message()
+		if err != nil {
+			return saved, false, err
+		}
+		return chat.SavedMessage{Message: m, Created: true, Events: events}, true, nil
 	}
 	if !byClientID {
 		return saved, false, nil
@@ -221,6 +291,26 @@ func readAttachment(stored *string) *chat.Attachment {
 		return nil
 	}
 	return &a
+}
+
+// nullableMessageRow is messageColumns of an outer join: all NULL when no
+// message was inserted.
+type nullableMessageRow struct {
+	id, clientID, senderID, receiverID, roomID, body, attachment *string
+	createdAt, readAt                                            *time.Time
+}
+
+func (r *nullableMessageRow) dest() []any {
+	return []any{&r.id, &r.clientID, &r.senderID, &r.receiverID, &r.roomID, &r.body, &r.attachment, &r.createdAt, &r.readAt}
+}
+
+// message reads a row whose id is not NULL: the other NOT NULL columns are set too.
+func (r *nullableMessageRow) message() (chat.Message, error) {
+	row := messageRow{
+		id: *r.id, clientID: r.clientID, senderID: *r.senderID, receiverID: r.receiverID, roomID: r.roomID,
+		body: *r.body, attachment: r.attachment, createdAt: *r.createdAt, readAt: r.readAt,
+	}
+	return row.message()
 }
 
 // collectMessages reads rows of messageColumns; it takes Query's two results.

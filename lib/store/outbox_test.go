@@ -56,7 +56,7 @@ func TestClaimStaleEventsDeliversOldUnpublishedEventsOnce(t *testing.T) {
 		if n, err := db.ClaimStaleEvents(ctx, 10*time.Second, 10, rec.deliver); err != nil || n != 0 {
 			t.Fatalf("third claim = %d, %v; want 0", n, err)
 		}
-		if got, want := queryInt(t, pool, `SELECT count(*) FROM events WHERE published_at IS NULL`), 0; got != want {
+		if got, want := queryInt(t, pool, `SELECT count(*) FROM events_pending`), 0; got != want {
 			t.Errorf("unpublished = %d, want %d", got, want)
 		}
 		if got, want := len(rec.events), 4; got != want {
@@ -75,7 +75,7 @@ func TestClaimStaleEventsLeavesEventsUnpublishedWhenDeliveryFails(t *testing.T) 
 	if !errors.Is(err, boom) || n != 0 {
 		t.Fatalf("claim = %d, %v; want 0 and the delivery error", n, err)
 	}
-	if got, want := queryInt(t, pool, `SELECT count(*) FROM events WHERE published_at IS NULL`), 2; got != want {
+	if got, want := queryInt(t, pool, `SELECT count(*) FROM events_pending`), 2; got != want {
 		t.Errorf("unpublished = %d, want %d", got, want)
 	}
 	if got, err := db.CountUnpublished(ctx); err != nil || got != 2 {
@@ -140,8 +140,8 @@ SELECT 'alice', 'bob', 'm' || i FROM generate_series(1, 300) AS i`)
 func TestDeleteEventsBeforeRemovesOnlyOldEventsInBoundedRuns(t *testing.T) {
 	eachMode(t, func(t *testing.T, db *store.DB, pool *pgxpool.Pool) {
 		ctx := testContext(t)
-		exec(t, pool, `INSERT INTO events (channel, event, data, created_at, published_at)
-SELECT 'private-user-bob', 'x', '{}', now() - interval '8 days' + i * interval '1 second', now()
+		exec(t, pool, `INSERT INTO events (channel, event, data, created_at)
+SELECT 'private-user-bob', 'x', '{}', now() - interval '8 days' + i * interval '1 second'
 FROM generate_series(1, 5) AS i`)
 		send(t, db, "alice", "bob", "fresh")
 		cutoff := time.Now().Add(-7 * 24 * time.Hour)
@@ -156,6 +156,10 @@ FROM generate_series(1, 5) AS i`)
 		}
 		if got, want := queryInt(t, pool, `SELECT count(*) FROM events`), 2; got != want {
 			t.Errorf("events left = %d, want %d (the fresh message's)", got, want)
+		}
+		// The deleted events are no longer pending; the fresh ones still are.
+		if got, want := queryInt(t, pool, `SELECT count(*) FROM events_pending`), 2; got != want {
+			t.Errorf("pending = %d, want %d", got, want)
 		}
 	})
 }

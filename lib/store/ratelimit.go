@@ -26,7 +26,8 @@ RETURNING allowed, tokens`
 
 // TakeSendToken takes one send from the user's bucket. When the bucket is
 // empty it takes nothing and returns how long until a send is available
-// (> 0).
+// (> 0). SendMessage runs the same statement inside its own; this one
+// stands alone.
 func (db *DB) TakeSendToken(ctx context.Context, userID string, limit chat.RateLimit) (time.Duration, error) {
 	if limit.Count <= 0 || limit.Per <= 0 {
 		return 0, nil
