@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -82,6 +83,7 @@ type Verifier struct {
 	audience string
 	leeway   time.Duration
 	now      func() time.Time // replaced by tests
+	cache    *tokenCache      // tokens accepted before (cache.go)
 }
 
 // asymmetricAlgs are the only algorithms accepted in JWKS mode. HS* is absent
@@ -112,6 +114,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		audience: cfg.Audience,
 		leeway:   cfg.Leeway,
 		now:      time.Now,
+		cache:    newTokenCache(defaultCachedTokens),
 	}
 	if v.leeway == 0 {
 		v.leeway = DefaultLeeway
@@ -162,7 +165,8 @@ func unauthorized(reason string) error {
 }
 
 // Verify checks token's size, form, algorithm, signature, exp/nbf/iat,
-// issuer and audience, and returns the caller. Token problems wrap
+// issuer and audience, and returns the caller. A token it accepted before is
+// answered from the cache while it is still valid (cache.go). Token problems wrap
 // ErrUnauthorized; a JWKS outage wraps ErrKeysUnavailable; a JWKS fetch cut
 // short by ctx wraps ctx.Err(). Only JWKS mode does I/O, and only on a cold
 // cache, a stale one or an unknown kid.
@@ -177,6 +181,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (User, error) {
 	// and JWE up front keeps multi-signature and encryption paths unreachable.
 	if strings.Count(token, ".") != 2 {
 		return User{}, unauthorized("malformed token")
+	}
+	key := sha256.Sum256([]byte(token))
+	if u, ok := v.cache.get(key, v.now()); ok {
+		return u, nil
 	}
 	msg, err := jws.Parse([]byte(token), jws.WithCompact())
 	if err != nil || len(msg.Signatures()) != 1 {
@@ -210,7 +218,20 @@ func (v *Verifier) Verify(ctx context.Context, token string) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	return userFrom(tok)
+	u, err := userFrom(tok)
+	if err != nil {
+		return User{}, err
+	}
+	now := v.now()
+	v.cache.put(key, u, now, minTime(tok.Expiration().Add(v.leeway), now.Add(maxCacheLife)))
+	return u, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // parse verifies the signature with each candidate key (usually one) and

@@ -32,7 +32,8 @@ type Deps struct {
 
 // Options tune NewDeps; zero values take the defaults.
 type Options struct {
-	// Transport carries Pusher and JWKS calls; nil = http.DefaultTransport.
+	// Transport carries Pusher and JWKS calls; nil: http.DefaultTransport for
+	// JWKS and a keep-alive transport of its own for Pusher (realtime.NewTransport).
 	Transport http.RoundTripper
 	Chat      chat.Options
 	// StorageClock signs file URLs; nil: time.Now. Tests move it to expire URLs.
@@ -41,16 +42,16 @@ type Options struct {
 
 // NewDeps wires the handlers' dependencies over an existing pool.
 func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Options) (*Deps, error) {
-	transport := opts.Transport
-	if transport == nil {
-		transport = http.DefaultTransport
+	jwksTransport := opts.Transport
+	if jwksTransport == nil {
+		jwksTransport = http.DefaultTransport
 	}
 	verifier, err := auth.NewVerifier(auth.Config{
 		JWTSecret:  cfg.Auth.JWTSecret,
 		JWKSURL:    cfg.Auth.JWKSURL,
 		Issuer:     cfg.Auth.Issuer,
 		Audience:   cfg.Auth.Audience,
-		HTTPClient: &http.Client{Transport: transport, Timeout: 5 * time.Second},
+		HTTPClient: &http.Client{Transport: jwksTransport, Timeout: 5 * time.Second},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: auth: %w", err)
@@ -58,7 +59,7 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 	d := &Deps{Config: cfg, Log: log, Verifier: verifier}
 	var publisher chat.Publisher
 	if !cfg.Pusher.Disabled {
-		d.Pusher = realtime.New(cfg.Pusher, transport)
+		d.Pusher = realtime.New(cfg.Pusher, opts.Transport)
 		d.Pusher.Log = log
 		publisher = d.Pusher
 	}

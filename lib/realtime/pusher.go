@@ -37,10 +37,11 @@ type Pusher struct {
 	Log *slog.Logger
 }
 
-// New returns a Pusher for the configured app. It makes no network call.
+// New returns a Pusher for the configured app. It makes no network call. A
+// nil transport takes a keep-alive one of its own (NewTransport).
 func New(cfg config.Pusher, transport http.RoundTripper) *Pusher {
 	if transport == nil {
-		transport = http.DefaultTransport
+		transport = NewTransport()
 	}
 	return &Pusher{
 		base: pusher.Client{
