@@ -28,11 +28,16 @@ type publishAcks struct {
 	held     []int64
 }
 
-// begin counts a send in flight.
-func (a *publishAcks) begin() {
+// begin counts a send in flight, unless limit (> 0) are in flight already:
+// then it counts nothing and returns false.
+func (a *publishAcks) begin(limit int) bool {
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	if limit > 0 && a.inFlight >= limit {
+		return false
+	}
 	a.inFlight++
-	a.mu.Unlock()
+	return true
 }
 
 // take hands everything held to a send's transaction.

@@ -12,8 +12,13 @@ func TestPublishAcksRideOnSendsInFlightAndTheLastOneWritesThem(t *testing.T) {
 		t.Fatalf("idle finish = %v, want [1]", got)
 	}
 	// Two sends in flight.
-	a.begin()
-	a.begin()
+	a.begin(0)
+	if !a.begin(2) {
+		t.Fatal("second send refused with a limit of 2")
+	}
+	if a.begin(2) {
+		t.Fatal("third send admitted with a limit of 2")
+	}
 	if got := a.finish([]int64{2, 3}, false); got != nil {
 		t.Fatalf("finish during sends = %v, want nil (held for a send)", got)
 	}
@@ -34,7 +39,7 @@ func TestPublishAcksRideOnSendsInFlightAndTheLastOneWritesThem(t *testing.T) {
 		t.Fatalf("held after the write = %v, want none", got)
 	}
 	// Too much held: written even with a send in flight.
-	a.begin()
+	a.begin(0)
 	many := make([]int64, maxHeldAcks)
 	for i := range many {
 		many[i] = int64(i)

@@ -26,7 +26,8 @@ type Error struct {
 	Message string
 	// Fields maps a request field (as spelled in JSON or the query) to what is wrong with it.
 	Fields map[string]string
-	// RetryAfterMS, for ERATELIMITED, tells when the caller may try again.
+	// RetryAfterMS, for ERATELIMITED and a shed EUNAVAILABLE, tells when the
+	// caller may try again.
 	RetryAfterMS int64
 }
 

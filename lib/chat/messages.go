@@ -53,7 +53,9 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 	// While this send is in flight, other requests of this process leave
 	// their acknowledgements for a send to carry; this one carries what is
 	// held now, and the last request to finish writes what is left.
-	s.acks.begin()
+	if !s.acks.begin(s.maxSendsInFlight) {
+		return SendResult{}, s.overloaded()
+	}
 	var published []int64
 	defer func() { s.finishAcks(ctx, published, true) }()
 	carried := s.acks.take()

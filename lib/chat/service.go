@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -29,8 +30,10 @@ type Service struct {
 	files          FileOptions
 	// lastStaleProbe is when this process last ran the stale step (unix ns).
 	lastStaleProbe atomic.Int64
-	// acks batches the acknowledgements of published events (acks.go).
-	acks publishAcks
+	// acks batches the acknowledgements of published events (acks.go) and
+	// counts the sends in flight.
+	acks             publishAcks
+	maxSendsInFlight int
 }
 
 // Options tune a Service; zero values take the defaults.
@@ -41,6 +44,10 @@ type Options struct {
 	SendRateLimit  RateLimit     // per-user sends shared by every instance (ratelimit.go); zero: no limit
 	Files          FileOptions   // uploads (files.go); a nil Storage turns them off
 	Limits         Limits        // the other abuse limits; zero values: no limit
+	// MaxSendsInFlight sheds load: a send beyond this many in flight in the
+	// process answers EUNAVAILABLE with a retry delay at once, instead of
+	// queueing for a database connection without bound. Zero: no limit.
+	MaxSendsInFlight int
 }
 
 // Limits bound what one user may cost others besides sending, shared by
@@ -63,21 +70,36 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 		opts.TypingInterval = time.Second
 	}
 	s := &Service{
-		store:          store,
-		log:            log,
-		validate:       newValidator(),
-		publishTimeout: opts.PublishTimeout,
-		typingInterval: opts.TypingInterval,
-		outbox:         opts.Outbox.withDefaults(),
-		sendRateLimit:  opts.SendRateLimit,
-		limits:         opts.Limits,
-		files:          opts.Files.withDefaults(),
+		store:            store,
+		log:              log,
+		validate:         newValidator(),
+		publishTimeout:   opts.PublishTimeout,
+		typingInterval:   opts.TypingInterval,
+		outbox:           opts.Outbox.withDefaults(),
+		sendRateLimit:    opts.SendRateLimit,
+		limits:           opts.Limits,
+		files:            opts.Files.withDefaults(),
+		maxSendsInFlight: opts.MaxSendsInFlight,
 	}
 	if publisher != nil && s.files.Storage != nil {
 		publisher = signingPublisher{next: publisher, service: s}
 	}
 	s.publisher = publisher
 	return s
+}
+
+// overloadRetryAfter is the wait an overloaded process asks for: long enough
+// for a queue of sends to drain, short enough for a chat.
+const overloadRetryAfter = time.Second
+
+// overloaded is the answer to a send shed for load: nothing was stored, and
+// the client retries after RetryAfterMS with the same client_id.
+func (s *Service) overloaded() error {
+	return &Error{
+		Code:         EUNAVAILABLE,
+		Message:      fmt.Sprintf("overloaded: too many sends in progress; nothing was stored, try again in %d ms", overloadRetryAfter.Milliseconds()),
+		RetryAfterMS: overloadRetryAfter.Milliseconds(),
+	}
 }
 
 // newValidator returns a validator that names fields as they are spelled in JSON.

@@ -32,8 +32,9 @@ type Deps struct {
 
 // Options tune NewDeps; zero values take the defaults.
 type Options struct {
-	// Transport carries Pusher and JWKS calls; nil: http.DefaultTransport for
-	// JWKS and a keep-alive transport of its own for Pusher (realtime.NewTransport).
+	// Transport carries Pusher, JWKS and storage calls; nil: http.DefaultTransport
+	// for JWKS and storage, and a keep-alive transport of its own for Pusher
+	// (realtime.NewTransport).
 	Transport http.RoundTripper
 	Chat      chat.Options
 	// StorageClock signs file URLs; nil: time.Now. Tests move it to expire URLs.
@@ -42,16 +43,16 @@ type Options struct {
 
 // NewDeps wires the handlers' dependencies over an existing pool.
 func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Options) (*Deps, error) {
-	jwksTransport := opts.Transport
-	if jwksTransport == nil {
-		jwksTransport = http.DefaultTransport
+	transport := opts.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
 	}
 	verifier, err := auth.NewVerifier(auth.Config{
 		JWTSecret:  cfg.Auth.JWTSecret,
 		JWKSURL:    cfg.Auth.JWKSURL,
 		Issuer:     cfg.Auth.Issuer,
 		Audience:   cfg.Auth.Audience,
-		HTTPClient: &http.Client{Transport: jwksTransport, Timeout: 5 * time.Second},
+		HTTPClient: &http.Client{Transport: transport, Timeout: 5 * time.Second},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: auth: %w", err)
@@ -87,8 +88,19 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 		chatOpts.Files.Storage = files
 	}
 	chatOpts.Files.MaxBytes, chatOpts.Files.Types = cfg.AttachmentMaxBytes, cfg.AttachmentTypes
+	if chatOpts.MaxSendsInFlight == 0 {
+		chatOpts.MaxSendsInFlight = maxSendsInFlight(pool)
+	}
 	d.Chat = chat.NewService(store.New(pool), publisher, log, chatOpts)
 	return d, nil
+}
+
+// maxSendsInFlight is the default load-shedding bound: 8 sends waiting or
+// running per database connection (at least 16). Past it a send answers 503
+// with Retry-After at once, so an overload turns into refusals the clients
+// retry rather than a queue whose wait grows until every send times out.
+func maxSendsInFlight(pool *pgxpool.Pool) int {
+	return max(16, 8*int(pool.Config().MaxConns))
 }
 
 // NewLogger returns the JSON logger chatwire writes to stdout or stderr.
