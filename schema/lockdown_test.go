@@ -248,7 +248,7 @@ func TestLegacyWritersGetExactlyWhatMigrationMDSays(t *testing.T) {
 	allowed(t, conn, "authenticated", bob, `INSERT INTO messages (receiver_id, body, client_id) VALUES ('`+alice+`', 'again', 'c-1')`)
 	var body, sender string
 	var events, readSet int
-	if err := conn.QueryRow(ctxFor(t), `SELECT body, (SELECT count(*) FROM events WHERE dedupe_key = 'new-message:' || m.id),
+	if err := conn.QueryRow(ctxFor(t), `SELECT body, (SELECT count(*) FROM events WHERE event = 'new-message' AND data ->> 'id' = m.id::text),
 			(read_at IS NOT NULL)::int FROM messages m WHERE sender_id = $1 AND body = 'hi alice'`, bob).Scan(&body, &events, &readSet); err != nil {
 		t.Fatalf("bob's legacy message: %v", err)
 	}
