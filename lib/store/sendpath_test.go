@@ -152,7 +152,7 @@ func equalInts(a, b []int64) bool {
 	return true
 }
 
-// chatwire_time is STABLE from version 4 so that Postgres inlines it; its
+// chatwire_time is STABLE from version 7 so that Postgres inlines it; its
 // output is the same, in any session time zone.
 func TestChatwireTimeIsInlinedAndUnchanged(t *testing.T) {
 	_, pool := newStore(t)
@@ -202,13 +202,13 @@ func TestChatwireTimeIsInlinedAndUnchanged(t *testing.T) {
 	}
 }
 
-// A database of version 3 with data in it: after the upgrade its unpublished
+// A database of version 6 with data in it: after the upgrade its unpublished
 // events are pending and its published ones are not, old and new events are
 // relayed and polled alike, and member events keep their de-duplication.
-func TestUpgradeFromVersion3KeepsWhatIsUnpublished(t *testing.T) {
+func TestUpgradeFromVersion6KeepsWhatIsUnpublished(t *testing.T) {
 	dbURL := dbtest.NewEmptyDatabase(t)
 	ctx := testContext(t)
-	if err := migrate.To(ctx, dbURL, 3); err != nil {
+	if err := migrate.To(ctx, dbURL, 6); err != nil {
 		t.Fatal(err)
 	}
 	pool := newPool(t, dbURL, func(*pgxpool.Config) {})

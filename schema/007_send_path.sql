@@ -1,12 +1,12 @@
--- chatwire schema, version 4: the send path writes each event row once and
+-- chatwire schema, version 7: the send path writes each event row once and
 -- commits once per message.
 --
 -- Publish state: the events_pending side table.
 --
--- Until version 3 every event carried published_at, and acknowledging a
+-- Until version 6 every event carried published_at, and acknowledging a
 -- publish updated the event row. The column was in the partial index
 -- events_unpublished, so that update was never HOT: each event was written
--- twice, with all of its indexes. From version 3 on:
+-- twice, with all of its indexes. From version 7 on:
 --
 --   * An event row is immutable once written. Whether it still has to reach
 --     Pusher is a row of events_pending (event_id): present means "not yet
@@ -37,7 +37,9 @@
 -- Every function here that a trigger runs is SECURITY DEFINER with a fixed
 -- search_path, as version 3 (the lock-down) made them: CREATE OR REPLACE
 -- resets both, so each definition below repeats them. events_pending is
--- locked down like every other table.
+-- locked down like every other table. The message and join triggers keep
+-- version 4's presence privacy exactly (contacts one way, user-status-change
+-- when a pair becomes visible); only their shape changes.
 --
 -- Also in this version:
 --   * message events have no dedupe_key: a message is inserted once, and its
@@ -79,39 +81,51 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
--- As in version 1, in one statement: contacts (still filled during an
--- import), then new-message on the chat or room channel and, for 1:1
--- messages, message-notification to the receiver unless they opted out. The
--- contacts insert is a data-modifying CTE, which runs to completion whether
--- or not the events part yields rows. ON CONFLICT DO NOTHING finds an
--- existing pair in the index and writes nothing.
+-- Version 4's message trigger in one statement. The contacts insert is a
+-- data-modifying CTE, which runs to completion whether or not the events part
+-- yields rows, so an import (chatwire.importing, see version 1) still fills
+-- contacts while the WHERE below writes no event for it. ON CONFLICT DO
+-- NOTHING finds an existing pair in the index and writes nothing. The events,
+-- in the order version 4 wrote them: user-status-change for each pair that
+-- became visible (the sender online and not hidden), then new-message on the
+-- chat or room channel, then message-notification to the receiver unless they
+-- opted out.
 CREATE OR REPLACE FUNCTION chatwire_messages_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  WITH new_contacts AS (
+  WITH new_pairs AS (
     INSERT INTO contacts (user_id, contact_id)
-    SELECT DISTINCT pair.u, pair.c
+    SELECT DISTINCT m.sender_id, m.receiver_id
     FROM inserted m
-    CROSS JOIN LATERAL (VALUES (m.sender_id, m.receiver_id), (m.receiver_id, m.sender_id)) AS pair (u, c)
     WHERE m.receiver_id IS NOT NULL AND m.sender_id <> m.receiver_id
     ON CONFLICT DO NOTHING
+    RETURNING user_id, contact_id
   )
   INSERT INTO events (channel, event, data, recipients)
   SELECT e.channel, e.event, e.data, e.recipients
   FROM (
-    SELECT 0 AS kind, m.created_at, m.id, ch.channel, 'new-message' AS event,
+    SELECT 0 AS kind, NULL::timestamptz AS at, p.contact_id AS k1, p.user_id AS k2,
+           chatwire_user_channel(p.contact_id) AS channel, 'user-status-change' AS event,
+           jsonb_build_object('user_id', u.id, 'online', u.online,
+                              'last_active_at', chatwire_time(u.last_active_at)) AS data,
+           ARRAY[p.contact_id] AS recipients
+    FROM new_pairs p
+    JOIN users u ON u.id = p.user_id
+    WHERE u.online AND NOT u.presence_hidden
+    UNION ALL
+    SELECT 1, m.created_at, m.id::text, '', ch.channel, 'new-message',
            jsonb_build_object(
              'id', m.id, 'client_id', m.client_id, 'channel', ch.channel,
              'sender_id', m.sender_id, 'receiver_id', m.receiver_id, 'room_id', m.room_id,
              'body', m.body, 'attachment', m.attachment,
-             'created_at', chatwire_time(m.created_at), 'read_at', chatwire_time(m.read_at)) AS data,
-           CASE WHEN m.room_id IS NULL THEN ARRAY[m.sender_id, m.receiver_id] END AS recipients
+             'created_at', chatwire_time(m.created_at), 'read_at', chatwire_time(m.read_at)),
+           CASE WHEN m.room_id IS NULL THEN ARRAY[m.sender_id, m.receiver_id] END
     FROM inserted m
     CROSS JOIN LATERAL (SELECT CASE WHEN m.room_id IS NULL
                                     THEN chatwire_chat_channel(m.sender_id, m.receiver_id)
                                     ELSE chatwire_room_channel(m.room_id) END AS channel) AS ch
     UNION ALL
-    SELECT 1, m.created_at, m.id, chatwire_user_channel(m.receiver_id), 'message-notification',
+    SELECT 2, m.created_at, m.id::text, '', chatwire_user_channel(m.receiver_id), 'message-notification',
            jsonb_build_object(
              'message_id', m.id,
              'channel', ch.channel,
@@ -127,14 +141,14 @@ BEGIN
       AND coalesce(r.notifications_enabled, true)
       AND NOT (ch.channel = ANY (coalesce(r.muted_channels, '{}')))
   ) e
-  -- An import writes history, not news (see version 1).
   WHERE current_setting('chatwire.importing', true) IS DISTINCT FROM 'on'
-  ORDER BY e.kind, e.created_at, e.id;
+  ORDER BY e.kind, e.at, e.k1, e.k2;
   RETURN NULL;
 END
 $$;
 
--- As in version 1, with the ON CONFLICT target naming the partial index.
+-- Version 4's join trigger, with the ON CONFLICT target naming the partial
+-- index.
 CREATE OR REPLACE FUNCTION chatwire_members_joined() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
@@ -146,6 +160,20 @@ BEGIN
   FROM joined j
   LEFT JOIN users u ON u.id = j.user_id
   ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
+
+  INSERT INTO events (channel, event, data, recipients)
+  SELECT chatwire_user_channel(pair.viewer), 'user-status-change',
+         jsonb_build_object('user_id', t.id, 'online', t.online,
+                            'last_active_at', chatwire_time(t.last_active_at)),
+         ARRAY[pair.viewer]
+  FROM (SELECT j.user_id AS viewer, m.user_id AS target
+        FROM joined j JOIN room_members m ON m.room_id = j.room_id AND m.user_id <> j.user_id
+        UNION
+        SELECT m.user_id, j.user_id
+        FROM joined j JOIN room_members m ON m.room_id = j.room_id AND m.user_id <> j.user_id) AS pair
+  JOIN users t ON t.id = pair.target
+  WHERE t.online AND NOT t.presence_hidden
+  ORDER BY pair.viewer, t.id;
   RETURN NULL;
 END
 $$;
