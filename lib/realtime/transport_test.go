@@ -18,7 +18,10 @@ import (
 )
 
 // Rounds of concurrent publishes reuse the connections of the first round:
-// the default transport would keep 2 of them and dial the rest anew.
+// the default transport would keep 2 of them and dial the rest anew, about
+// 16 + 5 × 14 = 86 connections here. A connection goes back to the idle pool
+// just after its response is read, so a round may still dial a few while the
+// last one's are on their way back: the bound is twice one round.
 func TestPublishesReuseIdleConnections(t *testing.T) {
 	cfg := config.Pusher{AppID: "1", Key: "transport-key", Secret: "transport-secret-0123456789"}
 	srv, err := pusherlocal.New(pusherlocal.Config{AppID: cfg.AppID, Key: cfg.Key, Secret: cfg.Secret})
@@ -37,7 +40,7 @@ func TestPublishesReuseIdleConnections(t *testing.T) {
 	cfg.Host = strings.TrimPrefix(web.URL, "http://")
 	p := realtime.New(cfg, nil)
 
-	const concurrent, rounds = 16, 4
+	const concurrent, rounds = 16, 6
 	for r := range rounds {
 		var wg sync.WaitGroup
 		errs := make(chan error, concurrent)
@@ -58,7 +61,7 @@ func TestPublishesReuseIdleConnections(t *testing.T) {
 			}
 		}
 	}
-	if got := opened.Load(); got > concurrent {
-		t.Errorf("%d rounds of %d concurrent publishes opened %d connections, want at most %d", rounds, concurrent, got, concurrent)
+	if got := opened.Load(); got > 2*concurrent {
+		t.Errorf("%d rounds of %d concurrent publishes opened %d connections, want at most %d", rounds, concurrent, got, 2*concurrent)
 	}
 }
