@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 )
@@ -27,6 +28,7 @@ type bench struct {
 	secrets  secrets
 	chatwire *process
 	peer     *process
+	nextPeer *process
 	sys      []system
 
 	report report
@@ -40,6 +42,7 @@ type report struct {
 	MaxRate   []maxRateResult  `json:"max_rate,omitempty"`
 	ColdStart *coldStartResult `json:"cold_start,omitempty"`
 	Growth    *growthResult    `json:"growth,omitempty"`
+	Overload  []overloadResult `json:"overload,omitempty"`
 }
 
 type machine struct {
@@ -80,6 +83,9 @@ func (b *bench) close() error {
 	}
 	if b.peer != nil {
 		b.peer.stop()
+	}
+	if b.nextPeer != nil {
+		b.nextPeer.stop()
 	}
 	if b.chatwire != nil {
 		b.chatwire.stop()
@@ -126,6 +132,33 @@ func (b *bench) systems(ctx context.Context) ([]system, error) {
 		}
 		b.peer = p
 		b.sys = append(b.sys, &peerSystem{addr: fmt.Sprintf("127.0.0.1:%d", p.addrs.Port), jwtSecret: b.secrets.jwt, pid: p.pid()})
+	}
+	if o.peerNextJS {
+		if b.chatwire == nil {
+			return nil, errors.New("-peer-nextjs needs chatbench's own chatwire (its Pusher server signs the peer's subscriptions): drop -target")
+		}
+		built, err := buildNextPeer(ctx, b.log)
+		if err != nil {
+			return nil, err
+		}
+		p, err := startNextPeer(ctx, b.db, b.secrets, o, built, b.chatwire.addrs.Pusher, filepath.Join(b.dir, "nextjs.log"))
+		if err != nil {
+			return nil, err
+		}
+		b.nextPeer = p
+		cw := b.sys[0].(*chatwireSystem)
+		next := newChatwireSystem(cw.app, cw.pusherAddr, cw.pusherKey, cw.jwtSecret, o.inflight, p.pid())
+		next.sendURL = fmt.Sprintf("http://127.0.0.1:%d/api/messages/send", p.addrs.Port)
+		next.label = "nextjs-route"
+		// The Pusher-protocol server both publish to lives in chatwire's
+		// child: its CPU is part of what either system costs.
+		next.extraPIDs = []int{b.chatwire.pid()}
+		for pid := range treeCPU(p.pid()) { // next start's workers, if any
+			if pid != p.pid() {
+				next.extraPIDs = append(next.extraPIDs, pid)
+			}
+		}
+		b.sys = append(b.sys, next)
 	}
 	return b.sys, nil
 }
@@ -195,6 +228,6 @@ func readMachine(node string) machine {
 }
 
 func printRatio(w io.Writer, r ratio) {
-	fmt.Fprintf(w, "ratio chatwire/socket.io (%s): send p50 %.2f, send p99 %.2f, delivery p50 %.2f, delivery p99 %.2f, server RSS %.2f, server CPU %.2f\n",
-		r.Scenario, r.SendP50, r.SendP99, r.DeliveryP50, r.DeliveryP99, r.ServerRSS, r.ServerCPU)
+	fmt.Fprintf(w, "ratio chatwire/%s (%s): send p50 %.2f, send p99 %.2f, delivery p50 %.2f, delivery p99 %.2f, server RSS %.2f, server CPU %.2f, CPU per message (server + Postgres) %.2f\n",
+		r.Peer, r.Scenario, r.SendP50, r.SendP99, r.DeliveryP50, r.DeliveryP99, r.ServerRSS, r.ServerCPU, r.CPUPerMessage)
 }

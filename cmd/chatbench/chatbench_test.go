@@ -101,3 +101,36 @@ func TestNiceTicksCoverTheRange(t *testing.T) {
 		}
 	}
 }
+
+func TestRecoveredAfterIsTheFirstSecondFromWhichEveryP99StaysUnder100ms(t *testing.T) {
+	// The overload ends at second 2.
+	for _, tc := range []struct {
+		p99  []float64
+		want int
+	}{
+		{[]float64{5, 900, 800, 50, 40}, 1},
+		{[]float64{5, 900, 800, 300, 40, 30}, 2},
+		{[]float64{5, 900, 800, 50, 40, 150}, -1},
+		{[]float64{5, 6, 7, 8}, 0},
+	} {
+		if got := recoveredAfter(tc.p99, 2); got != tc.want {
+			t.Errorf("recoveredAfter(%v, 2) = %d, want %d", tc.p99, got, tc.want)
+		}
+	}
+}
+
+func TestPhaseScheduleWithASecondRate(t *testing.T) {
+	p := &phase{n: 30, rate: 10, n1: 20, rate2: 5}
+	if got, want := p.scheduled(19), 1900*time.Millisecond; got != want {
+		t.Errorf("message 19 at %v, want %v", got, want)
+	}
+	if got, want := p.scheduled(20), 2*time.Second; got != want {
+		t.Errorf("message 20 at %v, want %v", got, want)
+	}
+	if got, want := p.scheduled(29), 3800*time.Millisecond; got != want {
+		t.Errorf("message 29 at %v, want %v", got, want)
+	}
+	if got, want := p.seconds(), 4; got != want {
+		t.Errorf("seconds = %d, want %d", got, want)
+	}
+}

@@ -23,10 +23,11 @@ type options struct {
 	inflight    int
 	grace       time.Duration
 
-	peer    bool // also run the load against the Socket.IO peer
-	peerDir string
-	node    string
-	pool    int // Postgres pool size of the chatwire server and of the peer
+	peer       bool // also run the load against the Socket.IO peer
+	peerNextJS bool // and against the Next.js route peer
+	peerDir    string
+	node       string
+	pool       int // Postgres pool size of the chatwire server and of the peer
 
 	// An external chatwire instead of the in-process one.
 	target     string
@@ -38,6 +39,8 @@ type options struct {
 	growthSizes []int
 	growthIters int
 	maxRateStep time.Duration
+	maxRateP99  float64
+	maxRateFrom float64
 
 	jsonFile   string
 	plotDir    string
@@ -62,6 +65,9 @@ Scenarios (-scenario NAME; without one, a single run from the load flags):
                   p99 stays under 500 ms with no loss and no errors
   cold-start      a fresh function process (api/messages/send.go's handler)
                   to its first successful send; median of -cold-runs
+  overload        twice -rate (default 1,000/s) for 10 s, then half of -rate
+                  for 20 s: when delivery p99 is back under 100 ms, and
+                  nothing lost (senders retry 429/503 after Retry-After)
   growth          poll and history latency with 10k, 100k and 1M stored
                   messages, in a private Postgres, with the query plans
   all             every scenario above but smoke, with -peer
@@ -97,6 +103,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.inflight, "inflight", 512, "most sends in flight at once (a later send waits, and the wait counts)")
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long after the last send a delivery may still arrive")
 	fs.BoolVar(&o.peer, "peer", false, "run the same load against the Socket.IO + pg peer too, and report ratios")
+	fs.BoolVar(&o.peerNextJS, "peer-nextjs", false, "run the same load against the Next.js route peer too (bench/nextjs-route: verify the JWT, INSERT, pusher.trigger), and report ratios; built once with next build under the temp dir")
 	fs.StringVar(&o.peerDir, "peer-dir", "", "directory of the peer's server.mjs (default bench/socketio in the repository)")
 	fs.StringVar(&o.node, "node", "node", "Node.js binary for the peer")
 	fs.IntVar(&o.pool, "pool", 10, "Postgres connections of the chatwire server and of the peer (pg's default is 10)")
@@ -108,6 +115,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	sizes := fs.String("growth-sizes", "10000,100000,1000000", "stored messages at which growth measures")
 	fs.IntVar(&o.growthIters, "growth-iters", 1000, "polls and history pages measured at each size")
 	fs.DurationVar(&o.maxRateStep, "step", 8*time.Second, "length of each max-rate step")
+	fs.Float64Var(&o.maxRateP99, "max-p99", 500, "delivery p99 (ms) a max-rate step must stay under")
+	fs.Float64Var(&o.maxRateFrom, "max-from", 0, "first max-rate step (msg/s): skip the lower ones")
 	fs.StringVar(&o.jsonFile, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&o.plotDir, "plot", "", "write SVG latency plots to this directory")
 	fs.BoolVar(&o.pgStatements, "pg-statements", false, "report the Postgres statements of each run, with their cost per message (pg_stat_statements; private Postgres only)")

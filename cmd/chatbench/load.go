@@ -38,17 +38,25 @@ type sender interface {
 
 // loadSpec is one load run.
 type loadSpec struct {
-	scenario    string
-	rate        float64
-	duration    time.Duration
-	warmup      time.Duration
-	grace       time.Duration
-	connections int
-	senders     int
-	inflight    int
+	scenario string
+	rate     float64
+	duration time.Duration
+	// thenRate and thenDuration, when set, follow the measured run at rate
+	// with a second stretch at thenRate (overload: twice the maximum, then
+	// half of it). The warm-up runs at thenRate then.
+	thenRate     float64
+	thenDuration time.Duration
+	warmup       time.Duration
+	grace        time.Duration
+	connections  int
+	senders      int
+	inflight     int
 }
 
 func (s loadSpec) messages(d time.Duration) int { return max(1, int(s.rate*d.Seconds())) }
+
+// thenMessages is the number of messages of the second stretch.
+func (s loadSpec) thenMessages() int { return int(s.thenRate * s.thenDuration.Seconds()) }
 
 // perSenderRate is the most messages per second one simulated user sends:
 // below chatwire's default SEND_RATE_LIMIT (20 per 10 s, refilled at 2/s),
@@ -101,6 +109,8 @@ type phase struct {
 	start    time.Time
 	n        int
 	rate     float64
+	n1       int     // with rate2: messages at rate, the rest at rate2
+	rate2    float64 // 0: every message at rate
 	conns    int
 	msgs     []msgState
 	strays   atomic.Int64 // deliveries to a receiver the message was not for
@@ -118,7 +128,15 @@ type msgState struct {
 }
 
 func (p *phase) scheduled(i int) time.Duration {
-	return time.Duration(float64(i) * float64(time.Second) / p.rate)
+	if p.rate2 == 0 || i < p.n1 {
+		return time.Duration(float64(i) * float64(time.Second) / p.rate)
+	}
+	return time.Duration(float64(p.n1)*float64(time.Second)/p.rate + float64(i-p.n1)*float64(time.Second)/p.rate2)
+}
+
+// seconds is how many seconds the schedule spans.
+func (p *phase) seconds() int {
+	return int(math.Ceil((p.scheduled(p.n-1) + time.Nanosecond).Seconds()))
 }
 
 // loadHarness holds the connected clients of one system.
@@ -144,23 +162,37 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, db *database, log i
 		return nil, err
 	}
 	if spec.warmup > 0 {
-		fmt.Fprintf(log, "chatbench: %s %s: warm-up %s at %.0f msg/s\n", sys.name(), spec.scenario, spec.warmup, spec.rate)
-		h.runPhase(ctx, h.newPhase(spec.messages(spec.warmup)))
+		warm := h.newPhase(spec.messages(spec.warmup))
+		if spec.thenRate > 0 {
+			warm = h.newPhase(max(1, int(spec.thenRate*spec.warmup.Seconds())))
+			warm.rate = spec.thenRate
+		}
+		fmt.Fprintf(log, "chatbench: %s %s: warm-up %s at %.0f msg/s\n", sys.name(), spec.scenario, spec.warmup, warm.rate)
+		h.runPhase(ctx, warm)
 	}
 	fmt.Fprintf(log, "chatbench: %s %s: %s at %.0f msg/s, %d connections\n", sys.name(), spec.scenario, spec.duration, spec.rate, spec.connections)
 	if err := db.resetStatements(ctx); err != nil {
 		return nil, err
 	}
+	cost := startCost(ctx, sys, db)
+	shed0 := shedOf(sys)
 	samples := startSampling(ctx, sys, db)
-	p := h.newPhase(spec.messages(spec.duration))
+	p := h.newPhase(spec.messages(spec.duration) + spec.thenMessages())
+	if spec.thenRate > 0 {
+		p.n1, p.rate2 = spec.messages(spec.duration), spec.thenRate
+	}
 	lags := h.runPhase(ctx, p)
 	usage := samples.stop()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r := summarize(sys.name(), spec, p, lags, usage)
+	r.Shed = int(shedOf(sys) - shed0)
 	var err error
 	if r.Statements, err = db.topStatements(ctx, r.Sent); err != nil {
+		return nil, err
+	}
+	if r.Cost, err = cost.stop(ctx, r); err != nil {
 		return nil, err
 	}
 	return r, nil

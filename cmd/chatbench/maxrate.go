@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// maxRateLimit is the delivery p99 a rate must stay under to count.
-const maxRateLimit = 500 // ms
-
 // maxRateSteps are the rates max-rate tries, in messages per second.
 var maxRateSteps = []float64{100, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000, 2400, 2800, 3200, 3600, 4000, 5000, 6000}
 
@@ -22,7 +19,7 @@ type maxRateResult struct {
 }
 
 // maxRate steps the rate up in short runs and keeps the highest one whose
-// delivery p99 stayed under 500 ms with nothing lost, no send errors and a
+// delivery p99 stayed under -max-p99 (default 500 ms) with nothing lost, no send errors and a
 // throughput within 5% of the rate. The first failing step ends the search;
 // its losses say how the system failed and do not fail chatbench (a
 // duplicate anywhere does).
@@ -36,6 +33,9 @@ func (b *bench) maxRate(ctx context.Context) error {
 	for _, sys := range systems {
 		mr := maxRateResult{System: sys.name()}
 		for _, rate := range maxRateSteps {
+			if rate < b.opts.maxRateFrom {
+				continue
+			}
 			spec := b.spec(loadSpec{scenario: fmt.Sprintf("max-rate %.0f/s", rate), connections: 100, senders: 20,
 				duration: b.opts.maxRateStep, warmup: time.Second})
 			spec.rate = rate
@@ -47,7 +47,7 @@ func (b *bench) maxRate(ctx context.Context) error {
 			if r.Duplicated > 0 || r.Misrouted > 0 {
 				errs = append(errs, fmt.Errorf("%s at %.0f/s: %d duplicated, %d misrouted", sys.name(), rate, r.Duplicated, r.Misrouted))
 			}
-			if why := stepFailed(r); why != "" {
+			if why := stepFailed(r, b.opts.maxRateP99); why != "" {
 				mr.Limit = fmt.Sprintf("at %.0f/s: %s", rate, why)
 				break
 			}
@@ -67,13 +67,13 @@ func (b *bench) maxRate(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func stepFailed(r *result) string {
+func stepFailed(r *result, p99Limit float64) string {
 	switch {
 	case r.Lost > 0:
 		return fmt.Sprintf("%d lost", r.Lost)
 	case r.Errors > 0:
 		return fmt.Sprintf("%d send errors (%s)", r.Errors, r.FirstError)
-	case r.DeliveryP99 >= maxRateLimit:
+	case r.DeliveryP99 >= p99Limit:
 		return fmt.Sprintf("delivery p99 %.0f ms", r.DeliveryP99)
 	case r.Throughput < 0.95*r.Rate:
 		return fmt.Sprintf("throughput %.0f/s", r.Throughput)
@@ -82,7 +82,7 @@ func stepFailed(r *result) string {
 }
 
 func printMaxRate(b *bench, all []maxRateResult) {
-	fmt.Fprintf(b.out, "\n== max-rate (delivery p99 < %d ms, no loss, no errors)\n", maxRateLimit)
+	fmt.Fprintf(b.out, "\n== max-rate (delivery p99 < %.0f ms, no loss, no errors)\n", b.opts.maxRateP99)
 	for _, mr := range all {
 		fmt.Fprintf(b.out, "%s: %.0f msg/s; stopped %s\n", mr.System, mr.MaxRate, mr.Limit)
 		fmt.Fprintf(b.out, "  %8s %10s %10s %10s %10s %8s %8s\n", "rate", "send p99", "deliv p50", "deliv p99", "thru/s", "lost", "errors")

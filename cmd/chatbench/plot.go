@@ -279,11 +279,11 @@ func (b *bench) plotLoad(scenario string, rs []*result) error {
 
 func (b *bench) plotMaxRate(all []maxRateResult) error {
 	c := lineChart{title: "max-rate: delivery p99 by offered rate (100 connections)",
-		xLabel: "messages per second", yLabel: "delivery p99, ms", hline: &tick{maxRateLimit, "500 ms limit"}}
+		xLabel: "messages per second", yLabel: "delivery p99, ms", hline: &tick{b.opts.maxRateP99, fmt.Sprintf("%.0f ms limit", b.opts.maxRateP99)}}
 	for _, mr := range all {
 		s := series{name: mr.System}
 		for _, r := range mr.Steps {
-			s.xs, s.ys = append(s.xs, r.Rate), append(s.ys, math.Min(r.DeliveryP99, 2*maxRateLimit))
+			s.xs, s.ys = append(s.xs, r.Rate), append(s.ys, math.Min(r.DeliveryP99, 2*b.opts.maxRateP99))
 		}
 		c.series = append(c.series, s)
 	}

@@ -20,7 +20,8 @@ type usage struct {
 	// quiet machine (it includes the idle other server, and DATABASE_URL's
 	// Postgres when that is used).
 	otherCPU float64
-	pgConns  int // peak sessions of the server's pool
+	pgConns  int     // peak sessions of the server's pool
+	wallS    float64 // how long the sampling lasted
 }
 
 // sampler watches the server process and its Postgres sessions every 250 ms.
@@ -31,6 +32,8 @@ type sampler struct {
 	u      usage
 
 	pid                      int
+	others                   []int // more processes whose CPU is the server's
+	others0                  map[int]time.Duration
 	start                    time.Time
 	serverCPU0, harnessCPU0  time.Duration
 	serverCPUOK, harnessCPUk bool
@@ -43,6 +46,12 @@ func startSampling(ctx context.Context, sys system, db *database) *sampler {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &sampler{cancel: cancel, pid: sys.serverPID(), start: time.Now()}
 	s.serverCPU0, s.serverCPUOK = cpuTime(s.pid)
+	if o, ok := sys.(interface{ otherPIDs() []int }); ok {
+		s.others, s.others0 = o.otherPIDs(), map[int]time.Duration{}
+		for _, pid := range s.others {
+			s.others0[pid], _ = cpuTime(pid)
+		}
+	}
 	s.harnessCPU0, s.harnessCPUk = cpuTime(os.Getpid())
 	s.machineCPU0 = machineBusy()
 	if db != nil {
@@ -80,7 +89,13 @@ func (s *sampler) stop() usage {
 	s.cancel()
 	s.wg.Wait()
 	wall := time.Since(s.start).Seconds()
+	s.u.wallS = wall
 	if cpu, ok := cpuTime(s.pid); ok && s.serverCPUOK {
+		for _, pid := range s.others {
+			if c, ok := cpuTime(pid); ok {
+				cpu += c - s.others0[pid]
+			}
+		}
 		s.u.serverCPUPct = round1((cpu - s.serverCPU0).Seconds() / wall * 100)
 	}
 	if cpu, ok := cpuTime(os.Getpid()); ok && s.harnessCPUk {

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,22 +30,41 @@ type chatwireSystem struct {
 	jwtSecret  string
 	client     *http.Client
 	pid        int // 0 for an external chatwire
+	// sendURL is where senders POST; chatwire's /api/messages/send unless
+	// another system (the Next.js route peer) takes the sends while chatwire
+	// still signs the subscriptions.
+	sendURL string
+	// label names another system sending through sendURL ("" is chatwire);
+	// extraPIDs are processes whose CPU counts as its server's.
+	label     string
+	extraPIDs []int
+	// shed counts the 429 and 503 answers retried after Retry-After.
+	shed atomic.Int64
 }
 
 func newChatwireSystem(app, pusherAddr, key, jwtSecret string, inflight, pid int) *chatwireSystem {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns = inflight + 64
 	transport.MaxIdleConnsPerHost = inflight + 64
+	app = strings.TrimRight(app, "/")
 	return &chatwireSystem{
-		app: strings.TrimRight(app, "/"), pusherAddr: pusherAddr, pusherKey: key, jwtSecret: jwtSecret,
+		app: app, pusherAddr: pusherAddr, pusherKey: key, jwtSecret: jwtSecret,
 		client: &http.Client{Transport: transport, Timeout: 30 * time.Second}, pid: pid,
+		sendURL: app + "/api/messages/send",
 	}
 }
 
-func (c *chatwireSystem) name() string   { return "chatwire" }
-func (c *chatwireSystem) serverPID() int { return c.pid }
-func (c *chatwireSystem) dbApp() string  { return "chatwire" }
-func (c *chatwireSystem) close()         { c.client.CloseIdleConnections() }
+func (c *chatwireSystem) name() string {
+	if c.label != "" {
+		return c.label
+	}
+	return "chatwire"
+}
+func (c *chatwireSystem) serverPID() int   { return c.pid }
+func (c *chatwireSystem) otherPIDs() []int { return c.extraPIDs }
+func (c *chatwireSystem) shedCount() int64 { return c.shed.Load() }
+func (c *chatwireSystem) dbApp() string    { return c.name() }
+func (c *chatwireSystem) close()           { c.client.CloseIdleConnections() }
 
 func (c *chatwireSystem) token(user string) (string, error) {
 	return auth.SignHS256(c.jwtSecret, auth.User{ID: user, Name: user}, 2*time.Hour)
@@ -66,27 +87,53 @@ func (c *chatwireSystem) newSender(_ context.Context, user string) (sender, erro
 	return &httpSender{sys: c, authorization: "Bearer " + tok}, nil
 }
 
+// send posts the message; a 429 or 503 with Retry-After is retried after
+// that wait with the same client_id, as chatwire's client library does, for
+// as long as ctx lasts.
 func (s *httpSender) send(ctx context.Context, to, clientID, body string) error {
 	payload, _ := json.Marshal(map[string]string{"to": to, "body": body, "client_id": clientID})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.sys.app+"/api/messages/send", bytes.NewReader(payload))
+	for {
+		status, retryAfter, answer, err := s.post(ctx, payload)
+		if err != nil {
+			return err
+		}
+		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && retryAfter > 0 {
+			s.sys.shed.Add(1)
+			select {
+			case <-time.After(retryAfter):
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		// 200: a retry found the message stored by an earlier attempt.
+		if status != http.StatusCreated && status != http.StatusOK {
+			return fmt.Errorf("send: status %d: %.200s", status, answer)
+		}
+		if bytes.Contains(answer, []byte(`"published":false`)) {
+			return errUnpublished
+		}
+		return nil
+	}
+}
+
+func (s *httpSender) post(ctx context.Context, payload []byte) (status int, retryAfter time.Duration, answer []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.sys.sendURL, bytes.NewReader(payload))
 	if err != nil {
-		return err
+		return 0, 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", s.authorization)
 	res, err := s.sys.client.Do(req)
 	if err != nil {
-		return err
+		return 0, 0, nil, err
 	}
 	defer res.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("send: status %d: %.200s", res.StatusCode, answer)
+	answer, _ = io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs > 0 {
+		retryAfter = time.Duration(secs) * time.Second
 	}
-	if bytes.Contains(answer, []byte(`"published":false`)) {
-		return errUnpublished
-	}
-	return nil
+	return res.StatusCode, retryAfter, answer, nil
 }
 
 func (s *httpSender) Close() error { return nil }

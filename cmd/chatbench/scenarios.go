@@ -23,12 +23,13 @@ func scenarios() map[string]func(b *bench, ctx context.Context) error {
 		"max-rate":       (*bench).maxRate,
 		"cold-start":     (*bench).coldStart,
 		"growth":         (*bench).growth,
+		"overload":       (*bench).overload,
 		"all": func(b *bench, ctx context.Context) error {
-			b.opts.peer = true
+			b.opts.peer, b.opts.peerNextJS = true, true
 			var errs []error
 			for _, f := range []func(*bench, context.Context) error{
 				(*bench).freeTier, (*bench).thousandConnections, (*bench).sustained,
-				(*bench).maxRate, (*bench).coldStart, (*bench).growth,
+				(*bench).maxRate, (*bench).overload, (*bench).coldStart, (*bench).growth,
 			} {
 				if err := f(b, ctx); err != nil {
 					if ctx.Err() != nil {
@@ -102,8 +103,8 @@ func (b *bench) load(ctx context.Context, spec loadSpec) error {
 	}
 	b.report.Runs = append(b.report.Runs, rs...)
 	title := fmt.Sprintf("== %s", spec.scenario)
-	if len(rs) == 2 {
-		rt := newRatio(spec.scenario, rs[0], rs[1])
+	for _, peer := range rs[1:] {
+		rt := newRatio(spec.scenario, rs[0], peer)
 		b.report.Ratios = append(b.report.Ratios, rt)
 		defer printRatio(b.out, rt)
 	}
@@ -133,12 +134,23 @@ func checkDelivery(rs []*result, strict bool) error {
 // below 1 means chatwire is faster or smaller.
 type ratio struct {
 	Scenario    string  `json:"scenario"`
+	Peer        string  `json:"peer"`
 	SendP50     float64 `json:"send_p50"`
 	SendP99     float64 `json:"send_p99"`
 	DeliveryP50 float64 `json:"delivery_p50"`
 	DeliveryP99 float64 `json:"delivery_p99"`
 	ServerRSS   float64 `json:"server_rss"`
 	ServerCPU   float64 `json:"server_cpu"`
+	// CPUPerMessage compares server plus Postgres CPU time per message.
+	CPUPerMessage float64 `json:"cpu_per_message"`
+}
+
+// cpuPerMessage is server plus Postgres CPU time per message sent, in ms.
+func (r *result) cpuPerMessage() float64 {
+	if r.Sent == 0 {
+		return 0
+	}
+	return (r.ServerCPUPct + r.PostgresCPU) / 100 * r.SampledS * 1000 / float64(r.Sent)
 }
 
 func newRatio(scenario string, chatwire, peer *result) ratio {
@@ -148,7 +160,7 @@ func newRatio(scenario string, chatwire, peer *result) ratio {
 		}
 		return round2(a / b)
 	}
-	return ratio{Scenario: scenario,
+	return ratio{Scenario: scenario, Peer: peer.System, CPUPerMessage: div(chatwire.cpuPerMessage(), peer.cpuPerMessage()),
 		SendP50: div(chatwire.SendP50, peer.SendP50), SendP99: div(chatwire.SendP99, peer.SendP99),
 		DeliveryP50: div(chatwire.DeliveryP50, peer.DeliveryP50), DeliveryP99: div(chatwire.DeliveryP99, peer.DeliveryP99),
 		ServerRSS: div(chatwire.ServerRSSMB, peer.ServerRSSMB), ServerCPU: div(chatwire.ServerCPUPct, peer.ServerCPUPct)}

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/httpapi"
 	"github.com/chatwire/chatwire/lib/pusherlocal"
@@ -82,7 +84,8 @@ func serveChild(ctx context.Context, getenv func(string) string, stdin io.Reader
 	if err != nil {
 		return err
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	trips := &roundTripCounter{}
+	pool, err := store.OpenWith(ctx, cfg.DatabaseURL, func(c *pgxpool.Config) { c.ConnConfig.Tracer = trips })
 	if err != nil {
 		return err
 	}
@@ -95,7 +98,10 @@ func serveChild(ctx context.Context, getenv func(string) string, stdin io.Reader
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.NewHandler(deps), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", httpapi.NewHandler(deps))
+	mux.Handle(pgCounterPath, trips)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 

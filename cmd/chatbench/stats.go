@@ -44,12 +44,20 @@ type result struct {
 	PostgresCPU   float64 `json:"postgres_cpu_pct,omitempty"`
 	OtherCPU      float64 `json:"other_cpu_pct"`
 	PGConnections int     `json:"pg_connections"`
+	// SampledS is how long the CPU figures were sampled (the phase and its
+	// grace): CPU % × SampledS is the CPU time.
+	SampledS float64 `json:"sampled_s"`
 	// GeneratorLagP99 is how late the dispatcher fired; when it is large the
 	// harness, not the server, limited the rate.
 	GeneratorLagP99 float64 `json:"generator_lag_p99_ms"`
 
 	// Statements are the top Postgres statements (-pg-statements).
 	Statements []statement `json:"pg_statements,omitempty"`
+	// Cost is what each message cost the database and the server.
+	Cost *perMessage `json:"per_message,omitempty"`
+	// Shed counts the 429 and 503 answers the senders got and retried after
+	// Retry-After.
+	Shed int `json:"shed_and_retried,omitempty"`
 
 	// DeliveryP99BySecond is the p99 of the messages scheduled in each second.
 	DeliveryP99BySecond []float64 `json:"delivery_p99_by_second_ms"`
@@ -63,12 +71,13 @@ func summarize(system string, spec loadSpec, p *phase, lags []time.Duration, u u
 		Connections: spec.connections, Senders: spec.senders,
 		Errors: int(p.errCount.Load()), Unpublished: int(p.unpub.Load()), Misrouted: int(p.strays.Load()),
 		ServerRSSMB: u.rssMB, ServerCPUPct: u.serverCPUPct, HarnessCPUPct: u.harnessCPUPct, PostgresCPU: u.postgresCPU, OtherCPU: u.otherCPU, PGConnections: u.pgConns,
+		SampledS: round2(u.wallS),
 	}
 	if e := p.firstErr.Load(); e != nil {
 		r.FirstError = *e
 	}
 	var lastDelivery time.Duration
-	seconds := int(math.Ceil(float64(p.n) / p.rate))
+	seconds := p.seconds()
 	bySecond := make([][]time.Duration, seconds)
 	for i := range p.msgs {
 		m := &p.msgs[i]
@@ -163,6 +172,21 @@ func printResults(w io.Writer, title string, rs []*result) {
 	row("harness CPU", func(r *result) string { return fmt.Sprintf("%.0f%%", r.HarnessCPUPct) })
 	row("rest of machine CPU", func(r *result) string { return fmt.Sprintf("%.0f%%", r.OtherCPU) })
 	row("pg connections", func(r *result) string { return fmt.Sprint(r.PGConnections) })
+	cost := func(f func(c *perMessage) string) func(r *result) string {
+		return func(r *result) string {
+			if r.Cost == nil {
+				return "-"
+			}
+			return f(r.Cost)
+		}
+	}
+	row("per message: statements", cost(func(c *perMessage) string { return orDash(c.Statements, "%.2f") }))
+	row("per message: round trips", cost(func(c *perMessage) string { return orDash(c.RoundTrips, "%.2f") }))
+	row("per message: write commits", cost(func(c *perMessage) string { return fmt.Sprintf("%.2f", c.Commits) }))
+	row("per message: WAL", cost(func(c *perMessage) string { return fmt.Sprintf("%.0f B", c.WALBytes) }))
+	row("per message: server CPU", cost(func(c *perMessage) string { return fmt.Sprintf("%.3f ms", c.ServerCPUMs) }))
+	row("per message: postgres CPU", cost(func(c *perMessage) string { return fmt.Sprintf("%.3f ms", c.PostgresCPUMs) }))
+	row("shed and retried", func(r *result) string { return fmt.Sprint(r.Shed) })
 	row("generator lag p99", ms(func(r *result) float64 { return r.GeneratorLagP99 }))
 	tw.Flush()
 	for _, r := range rs {
@@ -171,4 +195,12 @@ func printResults(w io.Writer, title string, rs []*result) {
 		}
 		printStatements(w, r)
 	}
+}
+
+// orDash formats v, or "-" when it was not measured (0).
+func orDash(v float64, format string) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
 }

@@ -62,6 +62,12 @@ func New(pool *pgxpool.Pool) *DB {
 // behind PgBouncer/Supavisor in transaction mode) and pool_max_conns are
 // honoured. Errors never contain the password.
 func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	return OpenWith(ctx, databaseURL, nil)
+}
+
+// OpenWith is Open with a last change to the pool's configuration (a
+// benchmark's tracer, say) before the pool is created; configure may be nil.
+func OpenWith(ctx context.Context, databaseURL string, configure func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// Not wrapped: the parse error carries the unredacted URL.
@@ -75,6 +81,9 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 { // neither connect_timeout nor PGCONNECT_TIMEOUT
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
