@@ -439,3 +439,30 @@ func (a *app) objectExists(key string) bool {
 	_, err := a.s3Admin().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(a.storage.Bucket), Key: aws.String(key)})
 	return err == nil
 }
+
+// TestDeletingAMessageDeletesItsFile: once the message is gone nobody can
+// fetch the file, and the next cron run deletes the object.
+func TestDeletingAMessageDeletesItsFile(t *testing.T) {
+	a := newApp(t, appOptions{storage: true, realtimeDisabled: true, env: map[string]string{"CRON_SECRET": "cron-secret"}})
+	id := a.upload("alice", "a.png", "image/png", pngBytes)
+	msg := a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "attachment": map[string]any{"id": id}}).
+		expect(t, http.StatusCreated).field("message", "id").(string)
+	if status, _ := a.fileRedirect("bob", id); status != http.StatusFound {
+		t.Fatalf("before the delete = %d, want 302", status)
+	}
+	// chatwire has no delete route yet (the inbox work adds one); any delete
+	// of the row, or a tombstone clearing its attachment, does the same.
+	if _, err := a.pool.Exec(context.Background(), `DELETE FROM messages WHERE id = $1::uuid`, msg); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := a.fileRedirect("bob", id); status != http.StatusNotFound {
+		t.Fatalf("after the delete = %d, want 404", status)
+	}
+	res := a.do("GET", "/api/cron/outbox", "", nil, "Authorization", "Bearer cron-secret").expect(t, http.StatusOK)
+	if got := res.field("files_removed"); got != float64(1) {
+		t.Fatalf("files_removed = %v, want 1", got)
+	}
+	if a.objectExists(chat.ObjectKey("alice", id)) {
+		t.Fatal("the object outlived its message")
+	}
+}

@@ -1,6 +1,9 @@
 package store_test
 
 import (
+	"io/fs"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,7 +112,7 @@ func TestAttachmentsLifecycle(t *testing.T) {
 func TestUpgradeKeepsLinkedAttachments(t *testing.T) {
 	ctx := testContext(t)
 	dbURL := dbtest.NewEmptyDatabase(t)
-	if err := migrate.To(ctx, dbURL, schema.Version-1); err != nil {
+	if err := migrate.To(ctx, dbURL, versionBefore(t, "attachments")); err != nil {
 		t.Fatal(err)
 	}
 	pool := newPool(t, dbURL, func(*pgxpool.Config) {})
@@ -138,7 +141,67 @@ func TestUpgradeKeepsLinkedAttachments(t *testing.T) {
 	}
 	// A legacy writer's link (no id) still inserts; files have their table.
 	exec(t, pool, `INSERT INTO messages (sender_id, receiver_id, attachment) VALUES ('bob', 'alice', '{"url":"https://example.com/b.png"}')`)
+	// Links are untouched by the upload triggers: deleting one just deletes it.
+	exec(t, pool, `DELETE FROM messages WHERE attachment ->> 'url' = 'https://example.com/a.png'`)
 	if n := queryInt(t, pool, `SELECT count(*) FROM attachments`); n != 0 {
 		t.Fatalf("attachments has %d rows after upgrade", n)
 	}
+}
+
+// TestDeletingAMessageDiscardsItsUpload: a deleted message, or one whose
+// attachment is cleared, gives up its upload at once; marking read does not.
+func TestDeletingAMessageDiscardsItsUpload(t *testing.T) {
+	db, pool := newStore(t)
+	ctx := testContext(t)
+	sendWith := func(to string) (chat.StoredAttachment, string) {
+		t.Helper()
+		a := newUpload(t, db, "alice")
+		m, err := db.InsertMessage(ctx, user("alice"), chat.NewMessage{ReceiverID: to, Attachment: a.Attachment()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, m.Message.ID
+	}
+	deleted, deletedMsg := sendWith("bob")
+	cleared, clearedMsg := sendWith("bob")
+	kept, keptMsg := sendWith("bob")
+
+	exec(t, pool, `DELETE FROM messages WHERE id = $1::uuid`, deletedMsg)
+	exec(t, pool, `UPDATE messages SET attachment = NULL, body = '(deleted)' WHERE id = $1::uuid`, clearedMsg)
+	exec(t, pool, `UPDATE messages SET read_at = now() WHERE id = $1::uuid`, keptMsg)
+
+	for _, c := range []struct {
+		a        chat.StoredAttachment
+		readable bool
+	}{{deleted, false}, {cleared, false}, {kept, true}} {
+		if _, found, err := db.ReadableAttachment(ctx, "bob", c.a.ID); err != nil || found != c.readable {
+			t.Errorf("upload %s readable = %v (%v), want %v", c.a.ID, found, err, c.readable)
+		}
+	}
+	// The sweep takes the discarded ones whatever their age.
+	claimed, err := db.ClaimExpiredAttachments(ctx, time.Now().Add(-time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, a := range claimed {
+		got[a.ID] = true
+	}
+	if len(claimed) != 2 || !got[deleted.ID] || !got[cleared.ID] {
+		t.Fatalf("claimed %v, want the uploads of the deleted and the cleared message", got)
+	}
+}
+
+// versionBefore is the schema version just before the migration NNN_topic.sql.
+func versionBefore(t *testing.T, topic string) int32 {
+	t.Helper()
+	names, err := fs.Glob(schema.FS, "*_"+topic+".sql")
+	if err != nil || len(names) != 1 {
+		t.Fatalf("migration *_%s.sql: %v %v", topic, names, err)
+	}
+	n, err := strconv.Atoi(strings.SplitN(names[0], "_", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int32(n - 1)
 }
