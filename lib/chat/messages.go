@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"unicode/utf8"
 )
@@ -83,15 +84,31 @@ func (s *Service) Send(ctx context.Context, sender User, in SendInput) (SendResu
 		return SendResult{}, err
 	}
 	if !saved.Created {
-		// A retry publishes nothing new; the first attempt's events are the
-		// outbox's to redeliver if they never reached Pusher. With realtime
-		// disabled nothing is ever published, and the retry says so as the
-		// first attempt did.
-		return SendResult{Message: saved.Message, Created: false, Published: s.publisher != nil}, nil
+		return SendResult{Message: saved.Message, Created: false, Published: s.republishRetried(ctx, saved.Message.ID)}, nil
 	}
 	var ok bool
 	published, ok = s.publishEvents(ctx, saved.Events)
 	return SendResult{Message: saved.Message, Created: true, Published: ok}, nil
+}
+
+// republishRetried publishes what the first attempt of a retried send left
+// pending (its publish failed, or its process died before publishing), and
+// reports whether the message's events have now reached Pusher. A client
+// retries exactly when something went wrong, so this is the moment to
+// deliver; nothing is sent twice, since the claim takes only pending events.
+// Events another request holds right now are that request's to publish and
+// count as published. With realtime disabled nothing is ever published.
+func (s *Service) republishRetried(ctx context.Context, messageID string) bool {
+	if s.publisher == nil {
+		return false
+	}
+	if _, err := s.store.ClaimRowEvents(ctx, RowEvents{MessageID: messageID}, s.deliver); err != nil {
+		if !errors.Is(err, errPublish) {
+			s.log.WarnContext(ctx, "retried send: claiming its pending events failed; the outbox redelivers them", "err", err)
+		}
+		return false
+	}
+	return true
 }
 
 func validateSend(sender User, in SendInput) error {

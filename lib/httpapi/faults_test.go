@@ -487,3 +487,43 @@ func TestConcurrentSendsLeaveNothingPendingOnceTheyHaveAnswered(t *testing.T) {
 		}
 	}
 }
+
+// A client retries a send exactly when something went wrong. The retry
+// answers what actually happened to the message's events, and publishes what
+// the first attempt left pending, once.
+func TestARetriedSendRepublishesWhatItsFirstAttemptLeftPending(t *testing.T) {
+	f := newFaultApp(t, faultOptions{})
+	body := map[string]any{"to": "bob", "body": "retried", "client_id": "retry-after-outage"}
+	f.outage()
+	first := f.do("POST", "/api/messages/send", "alice", body).expect(t, http.StatusCreated)
+	if got := first.field("published"); got != false {
+		t.Fatalf("first attempt during the outage: published = %v, want false", got)
+	}
+	if got := f.do("POST", "/api/messages/send", "alice", body).expect(t, http.StatusOK).field("published"); got != false {
+		t.Errorf("retry during the outage: published = %v, want false", got)
+	}
+
+	f.recover()
+	bob := f.subscriber("bob")
+	bob.subscribe("private-chat-alice-bob")
+	id := first.field("message", "id")
+	for i := range 2 {
+		retry := f.do("POST", "/api/messages/send", "alice", body).expect(t, http.StatusOK)
+		if got := retry.field("published"); got != true {
+			t.Errorf("retry %d after recovery: published = %v, want true", i+1, got)
+		}
+		if got := retry.field("message", "id"); got != id {
+			t.Errorf("retry %d answered message %v, want %v", i+1, got, id)
+		}
+	}
+	if got, want := bob.countEvents("new-message", "private-chat-alice-bob", 500*time.Millisecond, hasID(id)), 1; got != want {
+		t.Errorf("bob received the message %d times, want %d", got, want)
+	}
+	var pending int
+	if err := f.pool.QueryRow(t.Context(), `SELECT count(*) FROM events_pending`).Scan(&pending); err != nil {
+		t.Fatal(err)
+	}
+	if pending != 0 {
+		t.Errorf("%d events still pending, want 0", pending)
+	}
+}
