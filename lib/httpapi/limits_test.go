@@ -61,8 +61,12 @@ func TestAbuseLimitsOnRoomsAndTyping(t *testing.T) {
 		t.Errorf("spammer has %d rooms, want 3", got)
 	}
 
-	// Adds by the creator: 2 per hour, and the room holds 3 members.
+	// Adds by the creator: 2 per hour, and the room holds 3 members. Adding
+	// a member again adds no one and spends nothing.
 	r.do("POST", "/api/rooms/join", "spammer", map[string]any{"room_id": rooms[0], "user_id": "v1"}).expect(t, http.StatusOK)
+	for range 3 {
+		r.do("POST", "/api/rooms/join", "spammer", map[string]any{"room_id": rooms[0], "user_id": "v1"}).expect(t, http.StatusOK)
+	}
 	other.do("POST", "/api/rooms/join", "spammer", map[string]any{"room_id": rooms[0], "user_id": "v2"}).expect(t, http.StatusOK)
 	wantRateLimited(t, r.do("POST", "/api/rooms/join", "spammer", map[string]any{"room_id": rooms[1], "user_id": "v3"}), time.Hour)
 	full := r.do("POST", "/api/rooms/join", "carol", map[string]any{"room_id": rooms[0]}).expect(t, http.StatusConflict)
