@@ -29,6 +29,8 @@ export interface ChatHost {
     /** uploader PUTs files to the presigned URL (XMLHttpRequest by default). */
     readonly uploader: Uploader;
     markRead(ids: readonly string[]): void;
+    /** Whether Pusher is live; typing is sent only then, since nothing else carries it. */
+    live(): boolean;
     report(error: ChatwireError): void;
     closed(chat: Chat): void;
 }

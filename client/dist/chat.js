@@ -269,6 +269,10 @@ export class Chat {
     }
     /** sendTyping posts one typing event; it resolves with the wait the server asked for when it refused a start. */
     async sendTyping(typing) {
+        // During an outage typing is dropped quietly: poll does not carry it, and
+        // the server would answer 503 while it cannot reach Pusher.
+        if (!this.host.live())
+            return undefined;
         try {
             const answer = await this.host.api.post('/api/typing', {
                 ...('with' in this.target ? { to: this.target.with } : { room_id: this.target.roomId }),

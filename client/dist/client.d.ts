@@ -13,7 +13,11 @@ export interface PusherSettings {
     key: string;
     /** Pusher's cluster, such as `eu`; any value when wsHost is set. */
     cluster?: string;
-    /** A Pusher-protocol server of your own, such as `chatwire dev`'s `localhost`. */
+    /**
+     * A Pusher-protocol server of your own, such as `chatwire dev`'s `127.0.0.1`.
+     * With it, pusher-js uses WebSockets to this host only: no fallback to
+     * Pusher's own sockjs/xhr hosts, unless `enabledTransports` asks for them.
+     */
     wsHost?: string;
     wsPort?: number;
     wssPort?: number;
@@ -43,6 +47,11 @@ export interface ClientOptions {
     fetch?: FetchLike;
     /** Where the offline queue lives; default `localStorage` when present, else memory. */
     storage?: StorageLike;
+    /**
+     * Where the ids of events already delivered are kept, so a reload does not
+     * deliver them again; default `sessionStorage` (per tab) when present, else memory.
+     */
+    sessionStorage?: StorageLike;
     /** Online/offline; default `navigator.onLine` and the window's online/offline events. */
     network?: NetworkLike;
     clock?: Clock;
@@ -80,7 +89,11 @@ export interface ChatwireClient {
     readonly outbox: Watchable<readonly QueuedMessage[]>;
     /** openChat subscribes to the chat's channel and loads its newest history. Close it when done. */
     openChat(target: ChatTarget): Chat;
-    /** onEvent hears every chatwire event of the channels the client receives, Pusher and poll alike. */
+    /**
+     * onEvent hears every chatwire event of the channels the client receives,
+     * Pusher and poll alike; each event of the log once (by its id), across
+     * Pusher, poll, reconnects and reloads.
+     */
     onEvent(listener: (event: ChannelEvent) => void): Unsubscribe;
     /** flushOutbox tries to send queued messages now. */
     flushOutbox(): Promise<void>;

@@ -1,7 +1,7 @@
 // The chatwire client: one per signed-in user. It sets up pusher-js with
 // chatwire's channel authorization, shares channel subscriptions between
-// chats, routes every event (from Pusher or from poll, alike) to whoever
-// listens, and decides when to fall back to polling.
+// chats, routes every event (from Pusher or from poll, alike, each event of
+// the log once) to whoever listens, and decides when to fall back to polling.
 import PusherJs from 'pusher-js';
 import { Api, ChatwireError } from './api.js';
 import { presenceChannel, userChannel } from './channels.js';
@@ -13,6 +13,7 @@ import { Poller } from './poll.js';
 import { PresenceStore } from './presence.js';
 import { memoryStorage, OutboxQueue } from './queue.js';
 import { ReadReceipts } from './receipts.js';
+import { SeenEvents } from './seen.js';
 import { defaultTypingTimings } from './typing.js';
 import { systemClock, } from './types.js';
 export const defaultTimings = {
@@ -21,6 +22,7 @@ export const defaultTimings = {
     disconnectGraceMs: 3000,
     readDebounceMs: 500,
     catchUpDelayMs: 1000,
+    cursorAdvanceMs: 30000,
 };
 /** createClient starts a client for the signed-in user. */
 export function createClient(options) {
@@ -47,11 +49,12 @@ class Client {
         const apiUrl = (options.apiUrl ?? '').replace(/\/+$/, '');
         const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
         this.api = new Api(apiUrl, options.getToken, fetchFn);
+        this.seen = new SeenEvents(options.sessionStorage ?? browserSessionStorage(), `chatwire:seen:${this.userId}`);
         this.presence = new PresenceStore(this.api);
         this.notifications = new Notifier(this.api, options.notifications ?? {}, (channel) => this.isOpen(channel));
         this.receipts = new ReadReceipts(this.api, this.clock, this.timings.readDebounceMs, (ids, readAt) => this.chats.forEach((chat) => chat.applyRead({ message_ids: ids, reader_id: this.userId, read_at: readAt })), (error) => this.report(error));
         this.queue = new OutboxQueue(options.storage ?? browserStorage(), `chatwire:outbox:${this.userId}`, (item) => this.sendQueued(item), () => this.network.isOnline(), this.clock, { sent: (item, message) => this.settleSent(item, message), dropped: (item, error) => this.settleDropped(item, error) });
-        this.poller = new Poller(this.api, this.clock, { intervalMs: this.timings.pollIntervalMs, limit: 100 }, (event) => this.deliver(event.channel, event.event, event.data, 'poll'), (error) => this.report(error));
+        this.poller = new Poller(this.api, this.clock, { intervalMs: this.timings.pollIntervalMs, limit: 100 }, (event) => this.deliver(event.channel, event.event, event.data, 'poll', event.id), (error) => this.report(error));
         this.pusher = options.pusher ? this.startPusher(options.pusher, options.Pusher ?? bundledPusher, apiUrl) : null;
         this.monitor = new ConnectionMonitor(this.pusher, this.network, this.poller, this.clock, this.timings, () => {
             void this.queue.flush();
@@ -134,6 +137,9 @@ class Client {
     markRead(ids) {
         this.receipts.mark(ids);
     }
+    live() {
+        return this.monitor.status.get() === 'connected';
+    }
     report(error) {
         try {
             this.onError(error);
@@ -149,12 +155,11 @@ class Client {
     startPusher(settings, PusherClass, apiUrl) {
         return new PusherClass(settings.key, {
             cluster: settings.cluster ?? 'mt1',
-            ...(settings.wsHost !== undefined ? { wsHost: settings.wsHost } : {}),
+            ...(settings.wsHost !== undefined ? ownServerOptions(settings) : {}),
             ...(settings.wsPort !== undefined ? { wsPort: settings.wsPort } : {}),
             ...(settings.wssPort !== undefined ? { wssPort: settings.wssPort } : {}),
             ...(settings.forceTLS !== undefined ? { forceTLS: settings.forceTLS } : {}),
             ...(settings.enabledTransports ? { enabledTransports: settings.enabledTransports } : {}),
-            ...(settings.wsHost !== undefined ? { disableStats: true } : {}),
             channelAuthorization: {
                 endpoint: `${apiUrl}/api/pusher/auth`,
                 transport: 'ajax',
@@ -175,17 +180,35 @@ class Client {
             },
         });
     }
-    deliver(channel, event, data, source) {
+    deliver(channel, event, data, source, pollId) {
         if (this.stopped)
             return;
-        const channelEvent = { channel, event, data, source };
+        // Pusher's copy of an event of the log names it in data.event_id.
+        const id = source === 'poll' ? pollId : eventIdOf(data);
+        if (id !== undefined && !this.seen.firstTime(id))
+            return;
+        if (id !== undefined && source === 'pusher')
+            this.monitor.liveEvent();
+        const channelEvent = id !== undefined ? { channel, event, data, source, id } : { channel, event, data, source };
         const sub = this.subscriptions.get(channel);
         for (const listener of sub ? [...sub.listeners] : [])
             this.safely(() => listener(channelEvent));
         if (event.startsWith('pusher:') || event.startsWith('pusher_internal:'))
             return;
+        this.refreshPresenceOf(event, data);
         for (const listener of [...this.eventListeners])
             this.safely(() => listener(channelEvent));
+    }
+    // A message or join from a user whose status is shown as offline may mean
+    // the server lets this user see that status only now (first contact).
+    refreshPresenceOf(event, data) {
+        const fields = (data ?? {});
+        const from = event === 'new-message' ? fields.sender_id : event === 'user-joined' ? fields.user_id : event === 'message-notification' ? fields.sender?.id : undefined;
+        if (typeof from !== 'string' || from === this.userId)
+            return;
+        this.presence.refreshShown(from).catch((err) => {
+            this.report(err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err)));
+        });
     }
     handleUserEvent(event) {
         if (event.event === 'user-status-change')
@@ -229,14 +252,40 @@ class Client {
         this.report(error);
     }
 }
+/**
+ * ownServerOptions keeps pusher-js on a Pusher-protocol server of the app's
+ * own: WebSockets only (pusher-js's sockjs and xhr fallbacks go to
+ * sockjs-{cluster}.pusher.com), its HTTP host pointed at the same server in
+ * case the app enables those transports, and no stats to Pusher.
+ */
+function ownServerOptions(settings) {
+    return {
+        wsHost: settings.wsHost,
+        httpHost: settings.wsHost,
+        ...(settings.wsPort !== undefined ? { httpPort: settings.wsPort } : {}),
+        ...(settings.wssPort !== undefined ? { httpsPort: settings.wssPort } : {}),
+        enabledTransports: ['ws', 'wss'],
+        disableStats: true,
+    };
+}
+function eventIdOf(data) {
+    const id = data?.event_id;
+    return typeof id === 'string' ? id : undefined;
+}
 function browserStorage() {
+    return webStorage('localStorage');
+}
+function browserSessionStorage() {
+    return webStorage('sessionStorage');
+}
+function webStorage(name) {
     try {
-        const storage = globalThis.localStorage;
+        const storage = globalThis[name];
         if (storage)
             return storage;
     }
     catch {
-        // Reading localStorage throws where storage is blocked (privacy settings).
+        // Reading web storage throws where storage is blocked (privacy settings).
     }
     return memoryStorage();
 }

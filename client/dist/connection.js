@@ -1,8 +1,9 @@
 // What the app is told about the connection, and when to fall back to
-// polling. Inputs: pusher-js's connection state and the browser's
-// online/offline events. Outputs: the status, the poller started or
-// stopped, a catch-up poll after Pusher comes back, and a nudge to the
-// offline queue whenever sending may work again.
+// polling. Inputs: pusher-js's connection state, the browser's
+// online/offline events, whether polls succeed, and live events. Outputs: the
+// status, the poller started or stopped, a catch-up poll after Pusher comes
+// back, a poll now and then while live so the cursor follows what was
+// delivered, and a nudge to the offline queue whenever sending may work again.
 import { Observable } from './observable.js';
 export class ConnectionMonitor {
     constructor(pusher, network, poller, clock, timings, 
@@ -17,6 +18,9 @@ export class ConnectionMonitor {
         this.status = new Observable('connecting');
         this.graceTimer = undefined;
         this.catchUpTimer = undefined;
+        this.advanceTimer = undefined;
+        /** Whether Pusher connected or polling started since the client started. */
+        this.started = false;
         /** Set while live delivery may have missed events, until a catch-up poll is scheduled. */
         this.missedLive = false;
         this.cleanups = [];
@@ -30,6 +34,7 @@ export class ConnectionMonitor {
             pusher.connection.bind('state_change', onStateChange);
             this.cleanups.push(() => pusher.connection.unbind('state_change', onStateChange));
         }
+        poller.onFailingChange = () => this.updateStatus();
         this.cleanups.push(network.subscribe(() => {
             this.evaluate();
             if (network.isOnline())
@@ -42,13 +47,29 @@ export class ConnectionMonitor {
         this.cleanups.splice(0).forEach((cleanup) => cleanup());
         this.clock.clearTimeout(this.graceTimer);
         this.clock.clearTimeout(this.catchUpTimer);
+        this.clock.clearTimeout(this.advanceTimer);
         this.poller.stop();
+    }
+    /**
+     * liveEvent is told of each event of the log that Pusher delivered: the
+     * poll cursor is then moved past it by a poll a while later (its events are
+     * de-duplicated), so it never lags far behind live delivery.
+     */
+    liveEvent() {
+        if (this.stopped || this.pusherState !== 'connected' || this.advanceTimer !== undefined)
+            return;
+        this.advanceTimer = this.clock.setTimeout(() => {
+            this.advanceTimer = undefined;
+            if (!this.stopped && this.pusherState === 'connected')
+                void this.poller.catchUp();
+        }, this.timings.cursorAdvanceMs);
     }
     evaluate() {
         if (this.stopped)
             return;
         const online = this.network.isOnline();
         if (this.pusherState === 'connected') {
+            this.started = true;
             this.clearGrace();
             this.poller.stop();
             if (this.missedLive) {
@@ -68,6 +89,8 @@ export class ConnectionMonitor {
             if (this.poller.currentCursor !== null || this.poller.polling)
                 this.missedLive = true;
             this.clock.clearTimeout(this.catchUpTimer);
+            this.clock.clearTimeout(this.advanceTimer);
+            this.advanceTimer = undefined;
             if (!online) {
                 this.clearGrace();
                 this.poller.stop();
@@ -87,6 +110,7 @@ export class ConnectionMonitor {
         this.updateStatus();
     }
     startPolling() {
+        this.started = true;
         this.missedLive = true;
         this.poller.start();
         this.updateStatus();
@@ -96,7 +120,15 @@ export class ConnectionMonitor {
         this.graceTimer = undefined;
     }
     updateStatus() {
-        const online = this.network.isOnline();
-        this.status.set(!online ? 'offline' : this.pusherState === 'connected' ? 'connected' : this.poller.polling ? 'polling' : 'connecting');
+        this.status.set(this.currentStatus());
+    }
+    currentStatus() {
+        if (!this.network.isOnline())
+            return 'offline';
+        if (this.pusherState === 'connected')
+            return 'connected';
+        if (this.poller.polling && !this.poller.failing)
+            return 'polling';
+        return this.started ? 'disconnected' : 'connecting';
     }
 }

@@ -16,8 +16,13 @@ export declare class Poller {
     private timer;
     private inFlight;
     private disposed;
+    private failed;
+    /** Called when `failing` changes. */
+    onFailingChange: () => void;
     constructor(api: Api, clock: Clock, options: PollerOptions, deliver: (event: PollEvent) => void, onError: (error: ChatwireError) => void);
     get polling(): boolean;
+    /** Whether the last poll request failed (no answer, or an error). */
+    get failing(): boolean;
     /** The stored cursor, for tests and diagnostics. */
     get currentCursor(): string | null;
     /**
@@ -37,5 +42,6 @@ export declare class Poller {
     private tick;
     private pollUntilDone;
     private pollPages;
+    private setFailed;
     private report;
 }

@@ -1,7 +1,8 @@
 // The polling fallback: GET /api/messages/poll from a stored cursor. The
-// cursor is taken while Pusher is still connected, so when Pusher goes away
-// polling starts exactly where live delivery may have stopped, and events are
-// handed to the same dispatcher as Pusher's (which de-duplicates them).
+// cursor is taken while Pusher is still connected and moved forward by a poll
+// now and then while live (see ConnectionMonitor), so when Pusher goes away
+// polling starts close to where live delivery may have stopped. Events are
+// handed to the same dispatcher as Pusher's, which de-duplicates them by id.
 import { ChatwireError } from './api.js';
 export class Poller {
     constructor(api, clock, options, deliver, onError) {
@@ -15,9 +16,16 @@ export class Poller {
         this.timer = undefined;
         this.inFlight = null;
         this.disposed = false;
+        this.failed = false;
+        /** Called when `failing` changes. */
+        this.onFailingChange = () => { };
     }
     get polling() {
         return this.running;
+    }
+    /** Whether the last poll request failed (no answer, or an error). */
+    get failing() {
+        return this.failed;
     }
     /** The stored cursor, for tests and diagnostics. */
     get currentCursor() {
@@ -33,6 +41,7 @@ export class Poller {
         try {
             const answer = await this.api.get('/api/messages/poll');
             this.cursor ?? (this.cursor = answer.cursor);
+            this.setFailed(false);
         }
         catch (err) {
             this.report(err);
@@ -93,6 +102,7 @@ export class Poller {
                     cursor,
                     limit: this.options.limit,
                 });
+                this.setFailed(false);
                 for (const event of answer.events)
                     this.deliver(event);
                 this.cursor = answer.cursor;
@@ -107,7 +117,14 @@ export class Poller {
             this.report(err);
         }
     }
+    setFailed(failed) {
+        if (this.failed === failed)
+            return;
+        this.failed = failed;
+        this.onFailingChange();
+    }
     report(err) {
+        this.setFailed(true);
         this.onError(err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err)));
     }
 }

@@ -7,6 +7,8 @@ export declare class PresenceStore {
     private readonly api;
     readonly statuses: Observable<Readonly<Record<string, UserStatus>>>;
     private readonly loading;
+    /** Users whose status the app asked for (load): the ones it shows. */
+    private readonly shown;
     constructor(api: Api);
     get(userId: string): UserStatus | undefined;
     /** apply records a status unless a newer one is already known. */
@@ -16,4 +18,11 @@ export declare class PresenceStore {
      * later changes arrive as events.
      */
     load(userIds: readonly string[]): Promise<void>;
+    /**
+     * refreshShown fetches the status of a user the app shows, who just wrote or
+     * joined, unless it is known to be online already: the server may have let
+     * the viewer see it only now.
+     */
+    refreshShown(userId: string): Promise<void>;
+    private fetch;
 }

@@ -88,13 +88,24 @@ export interface ChannelEvent {
     event: string;
     data: unknown;
     source: EventSource;
+    /**
+     * The event's id in chatwire's log: poll's `id`, and `data.event_id` of the
+     * same event from Pusher. Absent for events outside the log (typing, pusher-js's
+     * own `pusher:` events). Each id reaches the listeners once.
+     */
+    id?: string;
 }
 /**
- * What the app sees of the connection: `connected` (Pusher is live),
- * `connecting`, `polling` (Pusher is unreachable; events arrive through
- * `GET /api/messages/poll`) and `offline` (the browser has no network).
+ * What the app sees of the connection:
+ * - `connecting`: not connected yet since the client started;
+ * - `connected`: Pusher is live;
+ * - `disconnected`: the connection was lost and nothing delivers events right
+ *   now (Pusher is reconnecting and polling has not started, or poll requests
+ *   fail too); the client keeps trying;
+ * - `polling`: Pusher is unreachable; events arrive through `GET /api/messages/poll`;
+ * - `offline`: the browser has no network.
  */
-export type ConnectionStatus = 'connected' | 'connecting' | 'polling' | 'offline';
+export type ConnectionStatus = 'connected' | 'connecting' | 'disconnected' | 'polling' | 'offline';
 /** Timers, injectable so tests control time. */
 export interface Clock {
     now(): number;
@@ -154,6 +165,9 @@ export interface PusherClientOptions {
     wssPort?: number;
     forceTLS?: boolean;
     enabledTransports?: string[];
+    httpHost?: string;
+    httpPort?: number;
+    httpsPort?: number;
     disableStats?: boolean;
     channelAuthorization: {
         endpoint: string;

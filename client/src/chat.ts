@@ -45,6 +45,8 @@ export interface ChatHost {
   /** uploader PUTs files to the presigned URL (XMLHttpRequest by default). */
   readonly uploader: Uploader;
   markRead(ids: readonly string[]): void;
+  /** Whether Pusher is live; typing is sent only then, since nothing else carries it. */
+  live(): boolean;
   report(error: ChatwireError): void;
   closed(chat: Chat): void;
 }
@@ -330,6 +332,9 @@ export class Chat {
 
   /** sendTyping posts one typing event; it resolves with the wait the server asked for when it refused a start. */
   private async sendTyping(typing: boolean): Promise<number | undefined> {
+    // During an outage typing is dropped quietly: poll does not carry it, and
+    // the server would answer 503 while it cannot reach Pusher.
+    if (!this.host.live()) return undefined;
     try {
       const answer = await this.host.api.post<{ sent: boolean; retry_after_ms?: number }>('/api/typing', {
         ...('with' in this.target ? { to: this.target.with } : { room_id: this.target.roomId }),

@@ -1,7 +1,7 @@
 // The chatwire client: one per signed-in user. It sets up pusher-js with
 // chatwire's channel authorization, shares channel subscriptions between
-// chats, routes every event (from Pusher or from poll, alike) to whoever
-// listens, and decides when to fall back to polling.
+// chats, routes every event (from Pusher or from poll, alike, each event of
+// the log once) to whoever listens, and decides when to fall back to polling.
 
 import PusherJs from 'pusher-js';
 import { Api, ChatwireError, type FetchLike, type TokenGetter } from './api.js';
@@ -15,6 +15,7 @@ import { Poller } from './poll.js';
 import { PresenceStore, type PresenceSnapshot } from './presence.js';
 import { memoryStorage, OutboxQueue, type QueuedMessage } from './queue.js';
 import { ReadReceipts } from './receipts.js';
+import { SeenEvents } from './seen.js';
 import { defaultTypingTimings, type TypingTimings } from './typing.js';
 import {
   systemClock,
@@ -29,6 +30,7 @@ import {
   type NetworkLike,
   type NotificationPreferences,
   type PusherChannelLike,
+  type PusherClientOptions,
   type PusherConstructor,
   type PusherLike,
   type StorageLike,
@@ -40,7 +42,11 @@ export interface PusherSettings {
   key: string;
   /** Pusher's cluster, such as `eu`; any value when wsHost is set. */
   cluster?: string;
-  /** A Pusher-protocol server of your own, such as `chatwire dev`'s `localhost`. */
+  /**
+   * A Pusher-protocol server of your own, such as `chatwire dev`'s `127.0.0.1`.
+   * With it, pusher-js uses WebSockets to this host only: no fallback to
+   * Pusher's own sockjs/xhr hosts, unless `enabledTransports` asks for them.
+   */
   wsHost?: string;
   wsPort?: number;
   wssPort?: number;
@@ -63,6 +69,7 @@ export const defaultTimings: ClientTimings = {
   disconnectGraceMs: 3000,
   readDebounceMs: 500,
   catchUpDelayMs: 1000,
+  cursorAdvanceMs: 30_000,
 };
 
 export interface ClientOptions {
@@ -79,6 +86,11 @@ export interface ClientOptions {
   fetch?: FetchLike;
   /** Where the offline queue lives; default `localStorage` when present, else memory. */
   storage?: StorageLike;
+  /**
+   * Where the ids of events already delivered are kept, so a reload does not
+   * deliver them again; default `sessionStorage` (per tab) when present, else memory.
+   */
+  sessionStorage?: StorageLike;
   /** Online/offline; default `navigator.onLine` and the window's online/offline events. */
   network?: NetworkLike;
   clock?: Clock;
@@ -120,7 +132,11 @@ export interface ChatwireClient {
   readonly outbox: Watchable<readonly QueuedMessage[]>;
   /** openChat subscribes to the chat's channel and loads its newest history. Close it when done. */
   openChat(target: ChatTarget): Chat;
-  /** onEvent hears every chatwire event of the channels the client receives, Pusher and poll alike. */
+  /**
+   * onEvent hears every chatwire event of the channels the client receives,
+   * Pusher and poll alike; each event of the log once (by its id), across
+   * Pusher, poll, reconnects and reloads.
+   */
   onEvent(listener: (event: ChannelEvent) => void): Unsubscribe;
   /** flushOutbox tries to send queued messages now. */
   flushOutbox(): Promise<void>;
@@ -165,6 +181,7 @@ class Client implements ChatwireClient, ChatHost {
   private readonly cleanups: Unsubscribe[] = [];
   private readonly onError: (error: ChatwireError) => void;
   private readonly monitor: ConnectionMonitor;
+  private readonly seen: SeenEvents;
   private stopped = false;
 
   constructor(options: ClientOptions) {
@@ -179,6 +196,7 @@ class Client implements ChatwireClient, ChatHost {
     const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
     this.api = new Api(apiUrl, options.getToken, fetchFn);
 
+    this.seen = new SeenEvents(options.sessionStorage ?? browserSessionStorage(), `chatwire:seen:${this.userId}`);
     this.presence = new PresenceStore(this.api);
     this.notifications = new Notifier(this.api, options.notifications ?? {}, (channel) => this.isOpen(channel));
     this.receipts = new ReadReceipts(
@@ -200,7 +218,7 @@ class Client implements ChatwireClient, ChatHost {
       this.api,
       this.clock,
       { intervalMs: this.timings.pollIntervalMs, limit: 100 },
-      (event) => this.deliver(event.channel, event.event, event.data, 'poll'),
+      (event) => this.deliver(event.channel, event.event, event.data, 'poll', event.id),
       (error) => this.report(error),
     );
 
@@ -295,6 +313,10 @@ class Client implements ChatwireClient, ChatHost {
     this.receipts.mark(ids);
   }
 
+  live(): boolean {
+    return this.monitor.status.get() === 'connected';
+  }
+
   report(error: ChatwireError): void {
     try {
       this.onError(error);
@@ -312,12 +334,11 @@ class Client implements ChatwireClient, ChatHost {
   private startPusher(settings: PusherSettings, PusherClass: PusherConstructor, apiUrl: string): PusherLike {
     return new PusherClass(settings.key, {
       cluster: settings.cluster ?? 'mt1',
-      ...(settings.wsHost !== undefined ? { wsHost: settings.wsHost } : {}),
+      ...(settings.wsHost !== undefined ? ownServerOptions(settings) : {}),
       ...(settings.wsPort !== undefined ? { wsPort: settings.wsPort } : {}),
       ...(settings.wssPort !== undefined ? { wssPort: settings.wssPort } : {}),
       ...(settings.forceTLS !== undefined ? { forceTLS: settings.forceTLS } : {}),
       ...(settings.enabledTransports ? { enabledTransports: settings.enabledTransports } : {}),
-      ...(settings.wsHost !== undefined ? { disableStats: true } : {}),
       channelAuthorization: {
         endpoint: `${apiUrl}/api/pusher/auth`,
         transport: 'ajax',
@@ -342,13 +363,30 @@ class Client implements ChatwireClient, ChatHost {
     });
   }
 
-  private deliver(channel: string, event: string, data: unknown, source: EventSource): void {
+  private deliver(channel: string, event: string, data: unknown, source: EventSource, pollId?: string): void {
     if (this.stopped) return;
-    const channelEvent: ChannelEvent = { channel, event, data, source };
+    // Pusher's copy of an event of the log names it in data.event_id.
+    const id = source === 'poll' ? pollId : eventIdOf(data);
+    if (id !== undefined && !this.seen.firstTime(id)) return;
+    if (id !== undefined && source === 'pusher') this.monitor.liveEvent();
+    const channelEvent: ChannelEvent = id !== undefined ? { channel, event, data, source, id } : { channel, event, data, source };
     const sub = this.subscriptions.get(channel);
     for (const listener of sub ? [...sub.listeners] : []) this.safely(() => listener(channelEvent));
     if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) return;
+    this.refreshPresenceOf(event, data);
     for (const listener of [...this.eventListeners]) this.safely(() => listener(channelEvent));
+  }
+
+  // A message or join from a user whose status is shown as offline may mean
+  // the server lets this user see that status only now (first contact).
+  private refreshPresenceOf(event: string, data: unknown): void {
+    const fields = (data ?? {}) as { sender_id?: unknown; user_id?: unknown; sender?: { id?: unknown } };
+    const from =
+      event === 'new-message' ? fields.sender_id : event === 'user-joined' ? fields.user_id : event === 'message-notification' ? fields.sender?.id : undefined;
+    if (typeof from !== 'string' || from === this.userId) return;
+    this.presence.refreshShown(from).catch((err: unknown) => {
+      this.report(err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err)));
+    });
   }
 
   private handleUserEvent(event: ChannelEvent): void {
@@ -394,12 +432,42 @@ class Client implements ChatwireClient, ChatHost {
   }
 }
 
+/**
+ * ownServerOptions keeps pusher-js on a Pusher-protocol server of the app's
+ * own: WebSockets only (pusher-js's sockjs and xhr fallbacks go to
+ * sockjs-{cluster}.pusher.com), its HTTP host pointed at the same server in
+ * case the app enables those transports, and no stats to Pusher.
+ */
+function ownServerOptions(settings: PusherSettings): Partial<PusherClientOptions> {
+  return {
+    wsHost: settings.wsHost,
+    httpHost: settings.wsHost,
+    ...(settings.wsPort !== undefined ? { httpPort: settings.wsPort } : {}),
+    ...(settings.wssPort !== undefined ? { httpsPort: settings.wssPort } : {}),
+    enabledTransports: ['ws', 'wss'],
+    disableStats: true,
+  };
+}
+
+function eventIdOf(data: unknown): string | undefined {
+  const id = (data as { event_id?: unknown } | null)?.event_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 function browserStorage(): StorageLike {
+  return webStorage('localStorage');
+}
+
+function browserSessionStorage(): StorageLike {
+  return webStorage('sessionStorage');
+}
+
+function webStorage(name: 'localStorage' | 'sessionStorage'): StorageLike {
   try {
-    const storage = (globalThis as { localStorage?: StorageLike }).localStorage;
+    const storage = (globalThis as Record<string, unknown>)[name] as StorageLike | undefined;
     if (storage) return storage;
   } catch {
-    // Reading localStorage throws where storage is blocked (privacy settings).
+    // Reading web storage throws where storage is blocked (privacy settings).
   }
   return memoryStorage();
 }

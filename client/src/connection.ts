@@ -1,8 +1,9 @@
 // What the app is told about the connection, and when to fall back to
-// polling. Inputs: pusher-js's connection state and the browser's
-// online/offline events. Outputs: the status, the poller started or
-// stopped, a catch-up poll after Pusher comes back, and a nudge to the
-// offline queue whenever sending may work again.
+// polling. Inputs: pusher-js's connection state, the browser's
+// online/offline events, whether polls succeed, and live events. Outputs: the
+// status, the poller started or stopped, a catch-up poll after Pusher comes
+// back, a poll now and then while live so the cursor follows what was
+// delivered, and a nudge to the offline queue whenever sending may work again.
 
 import { Observable, type Unsubscribe } from './observable.js';
 import type { Poller } from './poll.js';
@@ -13,6 +14,12 @@ export interface ConnectionTimings {
   disconnectGraceMs: number;
   /** Delay between Pusher reconnecting and the catch-up poll. */
   catchUpDelayMs: number;
+  /**
+   * While Pusher is live, the poll cursor is moved forward by one poll this
+   * long after a live event arrives (at most one per period, none while
+   * nothing arrives), so a later fallback replays at most this much.
+   */
+  cursorAdvanceMs: number;
 }
 
 export class ConnectionMonitor {
@@ -20,6 +27,9 @@ export class ConnectionMonitor {
   private pusherState: string;
   private graceTimer: unknown = undefined;
   private catchUpTimer: unknown = undefined;
+  private advanceTimer: unknown = undefined;
+  /** Whether Pusher connected or polling started since the client started. */
+  private started = false;
   /** Set while live delivery may have missed events, until a catch-up poll is scheduled. */
   private missedLive = false;
   private readonly cleanups: Unsubscribe[] = [];
@@ -43,6 +53,7 @@ export class ConnectionMonitor {
       pusher.connection.bind('state_change', onStateChange);
       this.cleanups.push(() => pusher.connection.unbind('state_change', onStateChange));
     }
+    poller.onFailingChange = () => this.updateStatus();
     this.cleanups.push(
       network.subscribe(() => {
         this.evaluate();
@@ -57,13 +68,28 @@ export class ConnectionMonitor {
     this.cleanups.splice(0).forEach((cleanup) => cleanup());
     this.clock.clearTimeout(this.graceTimer);
     this.clock.clearTimeout(this.catchUpTimer);
+    this.clock.clearTimeout(this.advanceTimer);
     this.poller.stop();
+  }
+
+  /**
+   * liveEvent is told of each event of the log that Pusher delivered: the
+   * poll cursor is then moved past it by a poll a while later (its events are
+   * de-duplicated), so it never lags far behind live delivery.
+   */
+  liveEvent(): void {
+    if (this.stopped || this.pusherState !== 'connected' || this.advanceTimer !== undefined) return;
+    this.advanceTimer = this.clock.setTimeout(() => {
+      this.advanceTimer = undefined;
+      if (!this.stopped && this.pusherState === 'connected') void this.poller.catchUp();
+    }, this.timings.cursorAdvanceMs);
   }
 
   private evaluate(): void {
     if (this.stopped) return;
     const online = this.network.isOnline();
     if (this.pusherState === 'connected') {
+      this.started = true;
       this.clearGrace();
       this.poller.stop();
       if (this.missedLive) {
@@ -80,6 +106,8 @@ export class ConnectionMonitor {
     } else {
       if (this.poller.currentCursor !== null || this.poller.polling) this.missedLive = true;
       this.clock.clearTimeout(this.catchUpTimer);
+      this.clock.clearTimeout(this.advanceTimer);
+      this.advanceTimer = undefined;
       if (!online) {
         this.clearGrace();
         this.poller.stop();
@@ -97,6 +125,7 @@ export class ConnectionMonitor {
   }
 
   private startPolling(): void {
+    this.started = true;
     this.missedLive = true;
     this.poller.start();
     this.updateStatus();
@@ -108,9 +137,13 @@ export class ConnectionMonitor {
   }
 
   private updateStatus(): void {
-    const online = this.network.isOnline();
-    this.status.set(
-      !online ? 'offline' : this.pusherState === 'connected' ? 'connected' : this.poller.polling ? 'polling' : 'connecting',
-    );
+    this.status.set(this.currentStatus());
+  }
+
+  private currentStatus(): ConnectionStatus {
+    if (!this.network.isOnline()) return 'offline';
+    if (this.pusherState === 'connected') return 'connected';
+    if (this.poller.polling && !this.poller.failing) return 'polling';
+    return this.started ? 'disconnected' : 'connecting';
   }
 }

@@ -1,7 +1,8 @@
 // The polling fallback: GET /api/messages/poll from a stored cursor. The
-// cursor is taken while Pusher is still connected, so when Pusher goes away
-// polling starts exactly where live delivery may have stopped, and events are
-// handed to the same dispatcher as Pusher's (which de-duplicates them).
+// cursor is taken while Pusher is still connected and moved forward by a poll
+// now and then while live (see ConnectionMonitor), so when Pusher goes away
+// polling starts close to where live delivery may have stopped. Events are
+// handed to the same dispatcher as Pusher's, which de-duplicates them by id.
 
 import { Api, ChatwireError } from './api.js';
 import type { Clock, PollEvent } from './types.js';
@@ -24,6 +25,9 @@ export class Poller {
   private timer: unknown = undefined;
   private inFlight: Promise<void> | null = null;
   private disposed = false;
+  private failed = false;
+  /** Called when `failing` changes. */
+  onFailingChange: () => void = () => {};
 
   constructor(
     private readonly api: Api,
@@ -35,6 +39,11 @@ export class Poller {
 
   get polling(): boolean {
     return this.running;
+  }
+
+  /** Whether the last poll request failed (no answer, or an error). */
+  get failing(): boolean {
+    return this.failed;
   }
 
   /** The stored cursor, for tests and diagnostics. */
@@ -51,6 +60,7 @@ export class Poller {
     try {
       const answer = await this.api.get<PollAnswer>('/api/messages/poll');
       this.cursor ??= answer.cursor;
+      this.setFailed(false);
     } catch (err) {
       this.report(err);
     }
@@ -115,6 +125,7 @@ export class Poller {
           cursor,
           limit: this.options.limit,
         });
+        this.setFailed(false);
         for (const event of answer.events) this.deliver(event);
         this.cursor = answer.cursor;
         if (!answer.more) return;
@@ -126,7 +137,14 @@ export class Poller {
     }
   }
 
+  private setFailed(failed: boolean): void {
+    if (this.failed === failed) return;
+    this.failed = failed;
+    this.onFailingChange();
+  }
+
   private report(err: unknown): void {
+    this.setFailed(true);
     this.onError(err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err)));
   }
 }

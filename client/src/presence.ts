@@ -1,5 +1,9 @@
 // Who is online. Statuses come from `user-status-change` on the user's own
 // private channel and, for a page's first paint, from GET /api/presence.
+// The server shows a user's status only to those who share a room with them
+// or whom they wrote to in a 1:1 chat; a status shown as offline may therefore
+// be one the viewer could not see yet. A message or join from such a user
+// means it may have become visible, so it is fetched again (refreshShown).
 // Both can arrive in any order (and poll replays old changes after an
 // outage), so a status replaces another only when it is not older.
 
@@ -15,6 +19,8 @@ const maxIdsPerRequest = 100;
 export class PresenceStore {
   readonly statuses = new Observable<PresenceSnapshot>({});
   private readonly loading = new Set<string>();
+  /** Users whose status the app asked for (load): the ones it shows. */
+  private readonly shown = new Set<string>();
 
   constructor(private readonly api: Api) {}
 
@@ -35,7 +41,22 @@ export class PresenceStore {
    * later changes arrive as events.
    */
   async load(userIds: readonly string[]): Promise<void> {
-    const wanted = [...new Set(userIds)].filter((id) => !(id in this.statuses.get()) && !this.loading.has(id));
+    userIds.forEach((id) => this.shown.add(id));
+    await this.fetch([...new Set(userIds)].filter((id) => !(id in this.statuses.get())));
+  }
+
+  /**
+   * refreshShown fetches the status of a user the app shows, who just wrote or
+   * joined, unless it is known to be online already: the server may have let
+   * the viewer see it only now.
+   */
+  async refreshShown(userId: string): Promise<void> {
+    if (!this.shown.has(userId) || this.get(userId)?.online) return;
+    await this.fetch([userId]);
+  }
+
+  private async fetch(userIds: readonly string[]): Promise<void> {
+    const wanted = userIds.filter((id) => !this.loading.has(id));
     for (let i = 0; i < wanted.length; i += maxIdsPerRequest) {
       const batch = wanted.slice(i, i + maxIdsPerRequest);
       batch.forEach((id) => this.loading.add(id));

@@ -52,7 +52,7 @@ test('a disconnection polls only after the grace period, and polling stops when 
 
   pusher.connection.setState('connecting');
   await clock.advance(2999);
-  assert.equal(client.connection.get(), 'connecting');
+  assert.equal(client.connection.get(), 'disconnected');
   assert.equal(pollCursors(server).length, 1);
   await clock.advance(1);
   assert.equal(client.connection.get(), 'polling');
@@ -65,7 +65,7 @@ test('a disconnection polls only after the grace period, and polling stops when 
   assert.equal(pollCursors(server).length, 3);
   await clock.advance(60_000);
   assert.equal(pollCursors(server).length, 3, 'no polling while connected');
-  assert.deepEqual(statuses, ['connecting', 'polling', 'connected']);
+  assert.deepEqual(statuses, ['disconnected', 'polling', 'connected']);
 });
 
 test('a short drop is caught up by one poll after reconnecting, from the cursor taken before', async () => {

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"regexp"
 
@@ -46,7 +47,7 @@ func plan(events []chat.Event) (calls []call, invalid []chat.Event) {
 			invalid = append(invalid, e)
 			continue
 		}
-		data := string(Slim(e.Data))
+		data := string(Slim(WithEventID(e.Data, e.Cursor)))
 		if n := len(runs); n > 0 && runs[n-1].name == e.Name && runs[n-1].data == data {
 			runs[n-1].channels = append(runs[n-1].channels, e.Channel)
 			continue
@@ -84,6 +85,28 @@ var pusherChannel = regexp.MustCompile(`^[-a-zA-Z0-9_=@,.;]+$`)
 // ValidChannel reports whether Pusher accepts the channel name.
 func ValidChannel(name string) bool {
 	return len(name) <= chat.MaxChannelLength && pusherChannel.MatchString(name)
+}
+
+// WithEventID adds "event_id", the id poll gives the same event, to the data
+// of an event of the log, so a client that gets it both through Pusher and
+// through poll can tell it is one event. Data that is not a JSON object, and
+// events outside the log (typing, whose cursor is zero), are left unchanged.
+func WithEventID(data []byte, cursor chat.Cursor) []byte {
+	if cursor == (chat.Cursor{}) || len(data) < 2 || data[0] != '{' {
+		return data
+	}
+	id, err := json.Marshal(cursor.String())
+	if err != nil {
+		return data
+	}
+	rest := bytes.TrimSpace(data[1:])
+	out := make([]byte, 0, len(data)+len(id)+14)
+	out = append(out, `{"event_id":`...)
+	out = append(out, id...)
+	if len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, rest...)
 }
 
 // Slim returns data unchanged when it fits Pusher's 10 KB limit. Otherwise it

@@ -121,3 +121,40 @@ func TestPlanLeavesOutChannelsPusherRefuses(t *testing.T) {
 		t.Errorf("calls = %+v, want one call for the valid channel", calls)
 	}
 }
+
+func TestPlanGivesEveryEventOfTheLogItsPollID(t *testing.T) {
+	calls, _ := plan([]chat.Event{
+		{Cursor: chat.Cursor{XID: 7, Seq: 41}, Channel: "private-user-u1", Name: "user-status-change", Data: []byte(`{"user_id":"x","online":true}`)},
+		{Cursor: chat.Cursor{XID: 7, Seq: 42}, Channel: "private-user-u2", Name: "user-status-change", Data: []byte(`{"user_id":"x","online":true}`)},
+		{Channel: "private-chat-a-b", Name: "typing-start", Data: []byte(`{"user_id":"a","name":"A"}`)},
+	})
+	if got, want := len(calls), 1; got != want {
+		t.Fatalf("calls = %d, want %d", got, want)
+	}
+	var got []string
+	for _, e := range calls[0].batch {
+		got = append(got, fmt.Sprint(e.Data))
+	}
+	want := []string{
+		`{"event_id":"7_41","user_id":"x","online":true}`,
+		`{"event_id":"7_42","user_id":"x","online":true}`,
+		`{"user_id":"a","name":"A"}`, // typing is not in the log: no poll id
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("data =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestWithEventIDKeepsEmptyObjectsValidAndSurvivesSlimming(t *testing.T) {
+	if got, want := string(WithEventID([]byte(`{}`), chat.Cursor{XID: 1, Seq: 2})), `{"event_id":"1_2"}`; got != want {
+		t.Errorf("empty object: %s, want %s", got, want)
+	}
+	large := []byte(`{"id":"m1","body":"` + strings.Repeat("x", MaxEventDataBytes) + `"}`)
+	var fields map[string]any
+	if err := json.Unmarshal(Slim(WithEventID(large, chat.Cursor{XID: 3, Seq: 4})), &fields); err != nil {
+		t.Fatal(err)
+	}
+	if fields["event_id"] != "3_4" || fields["truncated"] != true || fields["body"] != nil {
+		t.Errorf("slimmed = %v, want event_id 3_4, truncated and no body", fields)
+	}
+}
