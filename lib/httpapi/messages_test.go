@@ -380,3 +380,29 @@ func TestHealthReportsEachDependency(t *testing.T) {
 		t.Errorf("pusher = %v, want %v", got, want)
 	}
 }
+
+// TestPusherEventsCarryTheirPollID: a client that gets an event through
+// Pusher and again through poll matches the two by Pusher's data.event_id
+// and poll's id, for every event of the log.
+func TestPusherEventsCarryTheirPollID(t *testing.T) {
+	a := newApp(t)
+	bob := a.subscriber("bob")
+	bob.subscribe("private-chat-alice-bob")
+	bob.subscribe("private-user-bob")
+	cursor := a.do("GET", "/api/messages/poll", "bob", nil).expect(t, http.StatusOK).field("cursor").(string)
+	a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "matched"}).expect(t, http.StatusCreated)
+
+	pushed := map[string]any{
+		"new-message":          decodeData(t, bob.expectEvent("new-message", "private-chat-alice-bob"))["event_id"],
+		"message-notification": decodeData(t, bob.expectEvent("message-notification", "private-user-bob"))["event_id"],
+	}
+	polled, _ := a.pollUntil("bob", cursor, 2)
+	if len(polled) != 2 {
+		t.Fatalf("polled %d events, want 2", len(polled))
+	}
+	for _, e := range polled {
+		if got, want := pushed[e["event"].(string)], e["id"]; got != want {
+			t.Errorf("%s: Pusher's event_id = %v, poll's id = %v", e["event"], got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,11 @@ func TestPusherWebhookSetsStatusOnceAndTellsContacts(t *testing.T) {
 		t.Errorf("changed = %v, want %v", got, want)
 	}
 	status := decodeData(t, bob.expectEvent("user-status-change", "private-user-bob"))
+	// Through Pusher an event carries its poll id (tested in lib/realtime).
+	if id, _ := status["event_id"].(string); !regexp.MustCompile(`^\d+_\d+$`).MatchString(id) {
+		t.Errorf("event_id = %v, want a poll id", status["event_id"])
+	}
+	delete(status, "event_id")
 	if got, want := sprint(status), fmt.Sprintf("map[last_active_at:%s online:true user_id:alice]", t0.UTC().Format("2006-01-02T15:04:05.000Z")); got != want {
 		t.Errorf("status = %s, want %s", got, want)
 	}
