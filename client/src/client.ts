@@ -434,9 +434,11 @@ class Client implements ChatwireClient, ChatHost {
 
 /**
  * ownServerOptions keeps pusher-js on a Pusher-protocol server of the app's
- * own: WebSockets only (pusher-js's sockjs and xhr fallbacks go to
- * sockjs-{cluster}.pusher.com), its HTTP host pointed at the same server in
- * case the app enables those transports, and no stats to Pusher.
+ * own: its WebSocket transport only, which speaks TLS when `forceTLS` is
+ * left on (pusher-js's sockjs and xhr fallbacks go to
+ * sockjs-{cluster}.pusher.com, and its plain-text "wss" fallback to port
+ * 443), its HTTP host pointed at the same server in case the app enables
+ * those transports, and no stats to Pusher.
  */
 function ownServerOptions(settings: PusherSettings): Partial<PusherClientOptions> {
   return {
@@ -444,7 +446,7 @@ function ownServerOptions(settings: PusherSettings): Partial<PusherClientOptions
     httpHost: settings.wsHost,
     ...(settings.wsPort !== undefined ? { httpPort: settings.wsPort } : {}),
     ...(settings.wssPort !== undefined ? { httpsPort: settings.wssPort } : {}),
-    enabledTransports: ['ws', 'wss'],
+    enabledTransports: ['ws'],
     disableStats: true,
   };
 }

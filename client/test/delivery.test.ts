@@ -162,7 +162,7 @@ test('first contact: a message from a user shown offline fetches their status ag
 test('with a wsHost pusher-js stays on that host (WebSockets only, no stats); with a cluster it keeps its defaults', async () => {
   const own = await setup({ pusher: { key: 'k', wsHost: '127.0.0.1', wsPort: 6001, forceTLS: false } });
   const options = FakePusher.last.options;
-  assert.deepEqual(options.enabledTransports, ['ws', 'wss']);
+  assert.deepEqual(options.enabledTransports, ['ws']);
   assert.equal(options.httpHost, '127.0.0.1');
   assert.equal(options.httpPort, 6001);
   assert.equal(options.disableStats, true);
