@@ -47,7 +47,7 @@ type command struct {
 // variable's initialization refer to itself.
 func commands() []command {
 	return []command{
-		{"dev", "[--addr :3000] [--pusher-addr :6001]",
+		{"dev", "[--addr 127.0.0.1:4000] [--pusher-addr 127.0.0.1:6001]",
 			"everything on one machine, no account: API, local Pusher server, private Postgres",
 			(*cli).dev},
 		{"serve", "[--addr ADDR]",

@@ -28,12 +28,15 @@ Runs everything on one machine, with no account anywhere:
   - when STORAGE_ENDPOINT is unset, an S3-compatible store for file messages:
     versitygw under .chatwire/storage on a free loopback port (install it once
     with: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0);
-  - every route of the API on --addr, and a demo chat at / built on
-    @chatwire/client: pick a user in two windows and chat.
+  - every route of the API on --addr (default 127.0.0.1:4000, so a Next.js
+    app keeps its own :3000), and a demo chat at / built on @chatwire/client:
+    pick a user in two windows and chat;
+  - CORS for http://localhost:3000 and http://127.0.0.1:3000 (a Next.js app
+    on its default port) unless CORS_ALLOWED_ORIGINS is set.
 
 Every variable set in the environment wins over a generated value. It prints
-the addresses, tokens for the users alice and bob and a curl line to send a
-message, then logs JSON lines to stderr. Ctrl-C stops the API, the Pusher
+the addresses, the CHATWIRE_* variables of a Next.js app, tokens for every
+demo user and a curl line to send a message, then logs JSON lines to stderr. Ctrl-C stops the API, the Pusher
 server and Postgres, in that order. .chatwire/ is relative to the working
 directory. Port 0 picks a free port; the first line of output says which:
   chatwire dev: listening app=http://127.0.0.1:PORT pusher=127.0.0.1:PORT
@@ -43,9 +46,17 @@ directory. Port 0 picks a free port; the first line of output says which:
 // /.chatwire/ at the root of the repository.
 const devDir = ".chatwire"
 
+// devDefaultAddr is not Next.js's :3000, so that dev and a Next app run side
+// by side with both defaults.
+const devDefaultAddr = "127.0.0.1:4000"
+
+// devCORSOrigins are the origins of a Next.js app on its default port, which
+// dev lets call the API unless CORS_ALLOWED_ORIGINS says otherwise.
+const devCORSOrigins = "http://localhost:3000,http://127.0.0.1:3000"
+
 func (c *cli) dev(ctx context.Context, args []string) (err error) {
 	fs := c.flagSet("dev", devHelp)
-	addr := fs.String("addr", "127.0.0.1:3000", "listen address of the API (127.0.0.1: this machine only; :3000 for every interface)")
+	addr := fs.String("addr", devDefaultAddr, "listen address of the API (127.0.0.1: this machine only; :4000 for every interface)")
 	pusherAddr := fs.String("pusher-addr", "127.0.0.1:6001", "listen address of the built-in Pusher-protocol server")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
@@ -68,6 +79,7 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 		// to start.
 		"PUSHER_HOST": "127.0.0.1:6001",
 	}}
+	env.fallback["CORS_ALLOWED_ORIGINS"] = devCORSOrigins
 	privatePostgres := strings.TrimSpace(c.getenv("DATABASE_URL")) == ""
 	if privatePostgres {
 		env.fallback["DATABASE_URL"] = "postgres://127.0.0.1/placeholder"
@@ -149,6 +161,7 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 		database:    database,
 		files:       files,
 		secretsFile: secretsFile,
+		cors:        env.get("CORS_ALLOWED_ORIGINS"),
 	}
 	if banner.tokens, err = devTokens(env.get); err != nil {
 		return fmt.Errorf("dev: %w", err)

@@ -34,6 +34,34 @@ func TestDevWithDatabaseURL(t *testing.T) {
 	}
 	token := bannerToken(t, banner, "TOKEN")
 	bannerToken(t, banner, "BOB_TOKEN")
+	bannerToken(t, banner, "CAROL_TOKEN") // every demo user has one
+	pusherHost, pusherPort, _ := strings.Cut(cmd.addrs.Pusher, ":")
+	for _, line := range []string{
+		"CHATWIRE_URL=" + cmd.addrs.App,
+		"CHATWIRE_PUSHER_WS_HOST=" + pusherHost,
+		"CHATWIRE_PUSHER_WS_PORT=" + pusherPort,
+		"CORS      " + devCORSOrigins,
+	} {
+		if !strings.Contains(banner, line) {
+			t.Errorf("banner lacks %q:\n%s", line, banner)
+		}
+	}
+	// A Next.js app on its default port calls the API with no CORS set up.
+	preflight, err := http.NewRequest(http.MethodOptions, cmd.addrs.App+"/api/messages/send", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preflight.Header.Set("Origin", "http://localhost:3000")
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	preflight.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	res, err := client.Do(preflight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got, want := res.Header.Get("Access-Control-Allow-Origin"), "http://localhost:3000"; got != want {
+		t.Errorf("preflight from Next's default origin: Access-Control-Allow-Origin = %q, want %q", got, want)
+	}
 	if !strings.Contains(banner, "curl -s -X POST "+cmd.addrs.App+"/api/messages/send") {
 		t.Errorf("banner lacks the curl line:\n%s", banner)
 	}

@@ -21,7 +21,8 @@ type devToken struct {
 	token    string
 }
 
-// devTokens mints the banner's tokens for alice and bob; none when the
+// devTokens mints the banner's tokens, one per demo user (alice's is TOKEN,
+// the curl line's; the others are BOB_TOKEN, CAROL_TOKEN, …); none when the
 // environment verifies tokens with AUTH_JWKS_URL, since dev then holds no
 // signing key.
 func devTokens(getenv func(string) string) ([]devToken, error) {
@@ -29,10 +30,11 @@ func devTokens(getenv func(string) string) ([]devToken, error) {
 	if secret == "" {
 		return nil, nil
 	}
-	tokens := []devToken{
-		{variable: "TOKEN", user: auth.User{ID: "alice", Name: "Alice"}},
-		{variable: "BOB_TOKEN", user: auth.User{ID: "bob", Name: "Bob"}},
+	tokens := make([]devToken, len(demoUsers))
+	for i, user := range demoUsers {
+		tokens[i] = devToken{variable: strings.ToUpper(user.ID) + "_TOKEN", user: user}
 	}
+	tokens[0].variable = "TOKEN"
 	for i := range tokens {
 		token, err := auth.SignHS256(secret, tokens[i].user, devTokenTTL, signOptions(getenv)...)
 		if err != nil {
@@ -52,6 +54,7 @@ type devBanner struct {
 	database    string
 	files       string
 	secretsFile string
+	cors        string // the CORS_ALLOWED_ORIGINS dev runs with
 	tokens      []devToken
 }
 
@@ -63,7 +66,8 @@ func (b devBanner) print(w io.Writer) {
 	fmt.Fprintf(&s, "  Pusher    %s  app id %s, key %s, no TLS\n", b.addrs.Pusher, b.pusher.AppID, b.pusher.Key)
 	fmt.Fprintf(&s, "  Postgres  %s\n", b.database)
 	fmt.Fprintf(&s, "  Files     %s\n", b.files)
-	fmt.Fprintf(&s, "  Secrets   %s (variables set in the environment win)\n\n", b.secretsFile)
+	fmt.Fprintf(&s, "  Secrets   %s (variables set in the environment win; `chatwire token` run in this folder uses it)\n", b.secretsFile)
+	fmt.Fprintf(&s, "  CORS      %s (CORS_ALLOWED_ORIGINS)\n\n", b.cors)
 
 	if len(b.tokens) == 0 {
 		s.WriteString("Tokens come from your identity provider (AUTH_JWKS_URL is set).\n\n")
@@ -77,6 +81,9 @@ func (b devBanner) print(w io.Writer) {
 	}
 
 	host, port, _ := net.SplitHostPort(b.addrs.Pusher)
+	s.WriteString("Next.js app (.env.local; README.md's frontend section and examples/nextjs read these):\n")
+	fmt.Fprintf(&s, "  CHATWIRE_URL=%s\n  CHATWIRE_PUSHER_KEY=%s\n", b.addrs.App, b.pusher.Key)
+	fmt.Fprintf(&s, "  CHATWIRE_PUSHER_WS_HOST=%s\n  CHATWIRE_PUSHER_WS_PORT=%s\n\n", host, port)
 	fmt.Fprintf(&s, "pusher-js:\n  new Pusher(%q, { cluster: \"local\", wsHost: %q, wsPort: %s, forceTLS: false, enabledTransports: [\"ws\"],\n", b.pusher.Key, host, port)
 	fmt.Fprintf(&s, "    channelAuthorization: { endpoint: %q, transport: \"ajax\", headers: { Authorization: \"Bearer \" + token } } })\n\n", b.addrs.App+"/api/pusher/auth")
 	s.WriteString("Stop with Ctrl-C.\n")

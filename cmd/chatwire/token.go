@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,8 +14,10 @@ import (
 const tokenHelp = `
 Prints a JWT for the user, signed with AUTH_JWT_SECRET (HS256), which every
 route accepts as "Authorization: Bearer <token>" when the server has the same
-secret. AUTH_ISSUER and AUTH_AUDIENCE, when set, become the token's iss and
-aud. For development: in production your identity provider issues tokens.
+secret. Without AUTH_JWT_SECRET in the environment it uses the one of
+` + "`chatwire dev`" + ` run in the same folder (.chatwire/secrets.env). AUTH_ISSUER and
+AUTH_AUDIENCE, when set, become the token's iss and aud. For development: in
+production your identity provider issues tokens.
 `
 
 func (c *cli) token(ctx context.Context, args []string) error {
@@ -33,7 +36,7 @@ func (c *cli) token(ctx context.Context, args []string) error {
 	if *ttl <= 0 {
 		return &usageError{"token: --ttl must be positive"}
 	}
-	secret, err := signingSecret(c.getenv)
+	secret, err := signingSecret(c.devSecretFallback(c.getenv))
 	if err != nil {
 		return err
 	}
@@ -45,6 +48,27 @@ func (c *cli) token(ctx context.Context, args []string) error {
 	return nil
 }
 
+// devSecretFallback adds dev's AUTH_JWT_SECRET, from .chatwire/secrets.env in
+// the working directory, to an environment that has none (and no JWKS URL):
+// tokens for the dev running in this folder. It says so on stderr.
+func (c *cli) devSecretFallback(getenv func(string) string) func(string) string {
+	if getenv("AUTH_JWT_SECRET") != "" || strings.TrimSpace(getenv("AUTH_JWKS_URL")) != "" {
+		return getenv
+	}
+	path := filepath.Join(devDir, "secrets.env")
+	secrets, err := readEnvFile(path)
+	if err != nil || secrets["AUTH_JWT_SECRET"] == "" {
+		return getenv
+	}
+	fmt.Fprintf(c.stderr, "token: AUTH_JWT_SECRET from %s (chatwire dev's)\n", path)
+	return func(name string) string {
+		if name == "AUTH_JWT_SECRET" {
+			return secrets[name]
+		}
+		return getenv(name)
+	}
+}
+
 // signingSecret is AUTH_JWT_SECRET, checked as the server checks it.
 func signingSecret(getenv func(string) string) (string, error) {
 	secret := getenv("AUTH_JWT_SECRET")
@@ -52,7 +76,7 @@ func signingSecret(getenv func(string) string) (string, error) {
 	case secret == "" && strings.TrimSpace(getenv("AUTH_JWKS_URL")) != "":
 		return "", errors.New("AUTH_JWT_SECRET is required to sign tokens; with AUTH_JWKS_URL, tokens come from your identity provider")
 	case secret == "":
-		return "", errors.New("AUTH_JWT_SECRET is required to sign tokens")
+		return "", fmt.Errorf("AUTH_JWT_SECRET is required to sign tokens; `chatwire dev` keeps its own in %s of the folder it runs in: run token there, or export AUTH_JWT_SECRET", filepath.Join(devDir, "secrets.env"))
 	case len(secret) < auth.MinSecretBytes:
 		return "", fmt.Errorf("AUTH_JWT_SECRET must be at least %d bytes", auth.MinSecretBytes)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,4 +100,33 @@ func tokenClaims(t *testing.T, token string) claims {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func TestTokenUsesDevsSecretInDevsFolder(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := writeEnvFile(filepath.Join(devDir, "secrets.env"), map[string]string{"AUTH_JWT_SECRET": testSecret}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	if err := run(context.Background(), []string{"chatwire", "token", "carol"}, envFrom(nil), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := auth.NewVerifier(auth.Config{JWTSecret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(context.Background(), strings.TrimSpace(stdout.String())); err != nil {
+		t.Fatalf("the token is not signed with dev's secret: %v", err)
+	}
+	if !strings.Contains(stderr.String(), filepath.Join(devDir, "secrets.env")) || strings.Contains(stderr.String(), testSecret) {
+		t.Errorf("stderr = %q, want where the secret came from, not the secret", stderr.String())
+	}
+}
+
+func TestTokenWithoutASecretSaysWhereDevKeepsIt(t *testing.T) {
+	t.Chdir(t.TempDir())
+	err := run(context.Background(), []string{"chatwire", "token", "carol"}, envFrom(nil), &strings.Builder{}, &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(devDir, "secrets.env")) {
+		t.Errorf("error = %v, want it to name %s", err, filepath.Join(devDir, "secrets.env"))
+	}
 }
