@@ -1,6 +1,6 @@
 // Builds the demo chat of `chatwire dev` into cmd/chatwire/demo/, which the
 // Go binary embeds: one script (the demo, @chatwire/client from client/dist
-// and pusher-js), the page and its stylesheet. The output is committed so
+// and pusher-js), the page, its stylesheet and its icon. The output is committed so
 // that dev needs no npm step; CI rebuilds it with --check to prove the
 // committed files are what the sources build.
 //
@@ -46,7 +46,7 @@ const result = await esbuild.build({
 });
 
 const outputs = new Map(result.outputFiles.map((f) => [f.path, Buffer.from(f.contents)]));
-for (const name of ['index.html', 'demo.css']) {
+for (const name of ['index.html', 'demo.css', 'favicon.svg']) {
   outputs.set(path.join(outDir, name), await readFile(path.join(root, 'demo', name)));
 }
 

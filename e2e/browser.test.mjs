@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './support.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -24,11 +24,6 @@ const env = (name) => {
 const appURL = env('APP_URL');
 const artifacts = new URL('./artifacts/', import.meta.url);
 
-// The flags Chromium needs on a machine without a display or outside network.
-const chromiumArgs = [
-  '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
 
 // dev's Pusher server sends member_removed ~3 s after a user's last
 // connection ends; the webhook and the status event follow.
@@ -41,7 +36,7 @@ const users = {}; // id → { context, page }
 
 before(async () => {
   await mkdir(artifacts, { recursive: true });
-  browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: chromiumArgs });
+  browser = await launchChromium('go test -run TestBrowserDemo ./cmd/chatwire');
   for (const id of ['alice', 'bob']) users[id] = await signIn(id);
 });
 
@@ -228,6 +223,42 @@ test('the check mark turns to read once the receiver has seen the message', asyn
   await message(bob.page, 'did you read this?').waitFor();
   await check('read').waitFor();
   await screenshot(alice.page, 'alice-read-receipt');
+});
+
+// fitsViewport reports what sticks out of the page horizontally: the page
+// itself, and Send or the top bar's buttons, which must stay on screen.
+async function overflow(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > width) out.push(`page ${document.documentElement.scrollWidth} > ${width}`);
+    for (const el of document.querySelectorAll('#composer button, .topbar button:not([hidden])')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > width || r.left < 0) out.push(`${el.textContent} at ${r.left}..${r.right}`);
+    }
+    return out;
+  });
+}
+
+test('a long unbroken word wraps, the layout fits from 360 px up, and the page has an icon', async () => {
+  const { alice, bob } = users;
+  const url = 'https://example.com/search?q=' + 'x'.repeat(400);
+  await send(alice.page, url);
+  await message(bob.page, url).waitFor();
+  assert.deepEqual(await overflow(alice.page), [], 'alice at 1000 px');
+  assert.deepEqual(await overflow(bob.page), [], 'bob at 1000 px');
+  for (const width of [360, 390, 640]) {
+    await bob.page.setViewportSize({ width, height: 700 });
+    assert.deepEqual(await overflow(bob.page), [], `bob at ${width} px`);
+    assert.ok(await bob.page.locator('#composer button').isVisible(), `Send visible at ${width} px`);
+  }
+  await screenshot(bob.page, 'bob-360px-long-word');
+  await bob.page.setViewportSize({ width: 1000, height: 640 });
+
+  const icon = await alice.page.locator('link[rel="icon"]').getAttribute('href');
+  const res = await fetch(new URL(icon, appURL));
+  assert.equal(res.status, 200, `icon ${icon}`);
+  assert.match(res.headers.get('content-type') ?? '', /^image\/svg\+xml/);
 });
 
 test('a room message reaches the other member, with its sender\'s name', async () => {

@@ -44,3 +44,16 @@ export function localPusher(channelAuthorization) {
   clients.push(client);
   return client;
 }
+
+// The flags Chromium needs on a machine without a display or outside network.
+export const chromiumArgs = [
+  '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+// launchChromium starts the browser at CHROMIUM (Debian's /usr/bin/chromium)
+// with playwright-core, as every browser test does.
+export async function launchChromium(hint) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: env('CHROMIUM', hint), args: chromiumArgs });
+}
