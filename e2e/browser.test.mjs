@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { launchChromium } from './support.mjs';
+import { launchChromium, setPusherRunning as setPusherDevRunning } from './support.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -73,13 +73,8 @@ async function signIn(id) {
   return { context, page };
 }
 
-async function setPusherRunning(running) {
-  const res = await fetch(`${appURL}/demo/pusher`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ running }),
-  });
-  assert.equal(res.status, 200, await res.text());
+function setPusherRunning(running) {
+  return setPusherDevRunning(appURL, running);
 }
 
 async function openChat(page, contact) {

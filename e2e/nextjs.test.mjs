@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { env, launchChromium } from './support.mjs';
+import { env, launchChromium, setPusherRunning as setPusherDevRunning } from './support.mjs';
 
 const hint = 'go test -run TestNextjsExample ./cmd/chatwire with CHATWIRE_NEXTJS_EXAMPLE=1';
 const appURL = env('APP_URL', hint);
@@ -89,13 +89,8 @@ function presence(page, text) {
   return page.locator('[data-testid="presence"]', { hasText: text });
 }
 
-async function setPusherRunning(running) {
-  const res = await fetch(`${apiURL}/demo/pusher`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ running }),
-  });
-  assert.equal(res.status, 200, await res.text());
+function setPusherRunning(running) {
+  return setPusherDevRunning(apiURL, running);
 }
 
 // events is what useChatwireEvent reported on the page, in order.

@@ -57,3 +57,14 @@ export async function launchChromium(hint) {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: env('CHROMIUM', hint), args: chromiumArgs });
 }
+
+// setPusherRunning stops (false) or restarts (true) the Pusher server of the
+// `chatwire dev` at devURL, through its dev-only /demo/pusher: an outage.
+export async function setPusherRunning(devURL, running) {
+  const res = await fetch(`${devURL}/demo/pusher`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ running }),
+  });
+  if (res.status !== 200) throw new Error(`POST /demo/pusher: HTTP ${res.status}: ${await res.text()}`);
+}
