@@ -245,7 +245,7 @@ test('a long unbroken word wraps, the layout fits from 360 px up, and the page h
   for (const width of [360, 390, 640]) {
     await bob.page.setViewportSize({ width, height: 700 });
     assert.deepEqual(await overflow(bob.page), [], `bob at ${width} px`);
-    assert.ok(await bob.page.locator('#composer button').isVisible(), `Send visible at ${width} px`);
+    assert.ok(await bob.page.locator('#composer button[type="submit"]').isVisible(), `Send visible at ${width} px`);
   }
   await screenshot(bob.page, 'bob-360px-long-word');
   await bob.page.setViewportSize({ width: 1000, height: 640 });
