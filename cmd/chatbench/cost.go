@@ -15,8 +15,8 @@ import (
 // messages answered with success.
 type perMessage struct {
 	// Statements counts the statements the server sent (pg_stat_statements,
-	// top level: a trigger's own statements are not counted);
-	// -pg-statements only.
+	// top level: a trigger's own statements are not counted; the harness's
+	// own pg_stat_* and WAL queries are left out); -pg-statements only.
 	Statements float64 `json:"statements,omitempty"`
 	// RoundTrips counts the server's trips to Postgres: queries, batches and
 	// prepares its pgx pool sent (chatwire's child only).
@@ -83,7 +83,7 @@ pg_wal_lsn_diff(pg_current_wal_lsn(), $2::pg_lsn)::float8`, c.xid, c.wal).Scan(&
 		var calls float64
 		err := c.db.pool.QueryRow(ctx, `SELECT coalesce(sum(s.calls), 0)::float8
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat%' AND s.query NOT LIKE '%pg_current%'`, c.db.name).Scan(&calls)
+WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat%' AND s.query NOT LIKE '%pg_current_wal_lsn%'`, c.db.name).Scan(&calls)
 		if err != nil {
 			return nil, fmt.Errorf("cost: statements: %w", err)
 		}
