@@ -131,15 +131,27 @@ test('messages both ways, typing and read marks', async () => {
   await screenshot(bob.page, 'read-marks');
 });
 
+// recordStatuses keeps every value the status badge shows from now on, in
+// window.statusHistory, so a test sees states that last only seconds.
+function recordStatuses(page) {
+  return page.evaluate(() => {
+    const badge = document.querySelector('[data-testid="status"]');
+    window.statusHistory = [badge.dataset.status];
+    new MutationObserver(() => {
+      if (window.statusHistory.at(-1) !== badge.dataset.status) window.statusHistory.push(badge.dataset.status);
+    }).observe(badge, { attributes: true });
+  });
+}
+
 test('a Pusher outage: disconnected, then polling; messages still go both ways and typing is not sent', async (t) => {
   const { alice, bob } = users;
+  await recordStatuses(alice.page);
   await setPusherRunning(false);
-  for (const { page } of [alice, bob]) {
-    await status(page, 'disconnected').or(status(page, 'polling')).waitFor({ timeout: pollingWithinMs });
-  }
-  // Pusher is gone and polling waits out its grace period: nothing delivers.
+  // Pusher is gone and polling waits out its grace period (disconnected:
+  // nothing delivers), then polls.
   await status(alice.page, 'polling').waitFor({ timeout: pollingWithinMs });
   await status(bob.page, 'polling').waitFor({ timeout: pollingWithinMs });
+  assert.deepEqual(await alice.page.evaluate(() => window.statusHistory), ['connected', 'disconnected', 'polling']);
   await screenshot(alice.page, 'polling');
 
   const typingBefore = alice.requests.filter((u) => u.pathname === '/api/typing').length;
