@@ -24,16 +24,45 @@ func (p signingPublisher) Publish(ctx context.Context, events []Event) error {
 }
 
 // signEvents returns events with a signed URL in every uploaded file of a
-// new-message event. It copies only the events it changes; an event it cannot
-// sign is sent as it is (the client can still fetch /api/attachments/{id}).
+// new-message event whose message still carries it: an event stays in the
+// log after its message is deleted, and a replay (a poll from an old cursor,
+// the outbox) must not hand out the file again before the cron removes it.
+// It copies only the events it changes; an event it cannot sign is sent as it
+// is (the client can still fetch /api/attachments/{id}).
 func (s *Service) signEvents(ctx context.Context, events []Event) []Event {
 	if s.files.Storage == nil {
 		return events
 	}
-	var out []Event
+	type upload struct {
+		data       map[string]json.RawMessage
+		sender     string
+		attachment *Attachment
+	}
+	uploads := map[int]upload{}
+	var ids []string
 	for i, e := range events {
-		data, changed := s.signEventData(ctx, e)
-		if !changed {
+		data, sender, a, ok := uploadOf(e)
+		if !ok {
+			continue
+		}
+		uploads[i] = upload{data, sender, a}
+		ids = append(ids, a.ID)
+	}
+	if len(uploads) == 0 {
+		return events
+	}
+	sent, err := s.store.SentAttachments(ctx, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "sign attachments in events: checking their messages failed", "err", err)
+		return events
+	}
+	var out []Event
+	for i, u := range uploads {
+		if !sent[u.attachment.ID] {
+			continue
+		}
+		data, ok := s.signEventData(ctx, u.data, u.sender, u.attachment)
+		if !ok {
 			continue
 		}
 		if out == nil {
@@ -49,22 +78,25 @@ func (s *Service) signEvents(ctx context.Context, events []Event) []Event {
 
 var uploadMarker = []byte(`"content_type"`)
 
-func (s *Service) signEventData(ctx context.Context, e Event) (json.RawMessage, bool) {
+// uploadOf returns the decoded data, sender and uploaded file of a
+// new-message event that carries one not yet signed.
+func uploadOf(e Event) (data map[string]json.RawMessage, sender string, a *Attachment, ok bool) {
 	// Text messages (the common case) carry "attachment": null and never
 	// "content_type": skip them without decoding.
 	if e.Name != "new-message" || !bytes.Contains(e.Data, uploadMarker) {
-		return nil, false
+		return nil, "", nil, false
 	}
-	var data map[string]json.RawMessage
 	if err := json.Unmarshal(e.Data, &data); err != nil {
-		return nil, false
+		return nil, "", nil, false
 	}
-	var sender string
-	var a *Attachment
 	if json.Unmarshal(data["sender_id"], &sender) != nil || json.Unmarshal(data["attachment"], &a) != nil ||
 		a == nil || a.ID == "" || a.URL != "" {
-		return nil, false
+		return nil, "", nil, false
 	}
+	return data, sender, a, true
+}
+
+func (s *Service) signEventData(ctx context.Context, data map[string]json.RawMessage, sender string, a *Attachment) (json.RawMessage, bool) {
 	if err := s.signAttachment(ctx, sender, a); err != nil {
 		s.log.WarnContext(ctx, "sign attachment in event failed", "err", err)
 		return nil, false

@@ -108,6 +108,10 @@ type AttachmentStore interface {
 	ClaimExpiredAttachments(ctx context.Context, cutoff time.Time, limit int) ([]StoredAttachment, error)
 	// DeleteAttachments forgets uploads whose objects are gone.
 	DeleteAttachments(ctx context.Context, ids []string) error
+	// SentAttachments returns which of ids are still carried by their
+	// message: sent, and not discarded since (the message deleted, or its
+	// attachment cleared).
+	SentAttachments(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // StoredAttachment is one upload as the store keeps it.

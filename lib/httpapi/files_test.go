@@ -444,11 +444,17 @@ func (a *app) objectExists(key string) bool {
 // fetch the file, and the next cron run deletes the object.
 func TestDeletingAMessageDeletesItsFile(t *testing.T) {
 	a := newApp(t, appOptions{storage: true, realtimeDisabled: true, env: map[string]string{"CRON_SECRET": "cron-secret"}})
+	cursor := a.do("GET", "/api/messages/poll", "bob", nil).expect(t, http.StatusOK).field("cursor").(string)
 	id := a.upload("alice", "a.png", "image/png", pngBytes)
 	msg := a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "attachment": map[string]any{"id": id}}).
 		expect(t, http.StatusCreated).field("message", "id").(string)
 	if status, _ := a.fileRedirect("bob", id); status != http.StatusFound {
 		t.Fatalf("before the delete = %d, want 302", status)
+	}
+	// The message's event stays in the log; wait until poll hands it out,
+	// so the replay after the delete below reads the same row.
+	if events, _ := a.pollUntil("bob", cursor, 1); len(events) == 0 {
+		t.Fatal("poll never gave the new-message event")
 	}
 	// chatwire has no delete route yet (the inbox work adds one); any delete
 	// of the row, or a tombstone clearing its attachment, does the same.
@@ -457,6 +463,19 @@ func TestDeletingAMessageDeletesItsFile(t *testing.T) {
 	}
 	if status, _ := a.fileRedirect("bob", id); status != http.StatusNotFound {
 		t.Fatalf("after the delete = %d, want 404", status)
+	}
+	// A client replaying the log from an older cursor (or the outbox
+	// redelivering) must not get a fresh URL to the deleted message's file
+	// in the hours before the cron removes the object.
+	events, _ := a.pollUntil("bob", cursor, 1)
+	for _, e := range events {
+		if e["event"] != "new-message" {
+			continue
+		}
+		if u, ok := attachmentOf(t, e["data"])["url"].(string); ok {
+			status, _ := fetch(t, u)
+			t.Fatalf("poll after the delete signed the file anew (GET = %d): %s", status, u)
+		}
 	}
 	res := a.do("GET", "/api/cron/outbox", "", nil, "Authorization", "Bearer cron-secret").expect(t, http.StatusOK)
 	if got := res.field("files_removed"); got != float64(1) {

@@ -138,6 +138,35 @@ func (db *DB) DeleteAttachments(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// SentAttachments returns which of ids are still carried by their message.
+func (db *DB) SentAttachments(ctx context.Context, ids []string) (map[string]bool, error) {
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if isUUID(id) {
+			valid = append(valid, id)
+		}
+	}
+	sent := make(map[string]bool, len(valid))
+	if len(valid) == 0 {
+		return sent, nil
+	}
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT id::text FROM attachments
+WHERE id = ANY($1::uuid[]) AND message_id IS NOT NULL AND discarded_at IS NULL`, valid)
+	if err != nil {
+		return nil, fmt.Errorf("store: sent attachments: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("store: sent attachments: %w", err)
+	}
+	for _, id := range found {
+		sent[id] = true
+	}
+	return sent, nil
+}
+
 func attachmentDest(a *chat.StoredAttachment) []any {
 	return []any{&a.ID, &a.OwnerID, &a.Key, &a.Name, &a.Size, &a.ContentType, &a.MessageID, &a.CreatedAt}
 }
