@@ -20,13 +20,21 @@ type FileStorage interface {
 	// PresignPut returns a request that stores exactly size bytes of
 	// contentType at key, valid for ttl.
 	PresignPut(ctx context.Context, key, contentType string, size int64, ttl time.Duration) (PresignedRequest, error)
-	// PresignGet returns a URL that reads key for ttl; name is the file name
-	// a browser saves it under.
-	PresignGet(ctx context.Context, key, name string, ttl time.Duration) (string, error)
+	// PresignGet returns a URL that reads key for ttl, served as file says.
+	PresignGet(ctx context.Context, key string, file Download, ttl time.Duration) (string, error)
 	// Stat returns the stored size of key; found is false when nothing is there.
 	Stat(ctx context.Context, key string) (size int64, found bool, err error)
 	// Delete removes key; a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+}
+
+// Download says how the storage serves a file: its type, the name a browser
+// saves it under, and whether a browser may show it in the page (inline) or
+// must download it (attachment).
+type Download struct {
+	Name        string
+	ContentType string
+	Inline      bool
 }
 
 // PresignedRequest is a request a client makes to the storage without chatwire.
@@ -220,13 +228,44 @@ func checkFileName(name string) error {
 	return nil
 }
 
+// typeAllowed: ct is listed by name, or belongs to a listed family and is not
+// a type a browser runs scripts in (image/* must not admit SVG, text/* not
+// HTML); an operator who wants one of those lists it by name.
 func typeAllowed(types []string, ct string) bool {
 	for _, t := range types {
-		if t == ct || strings.HasSuffix(t, "/*") && strings.HasPrefix(ct, strings.TrimSuffix(t, "*")) {
+		if t == ct {
+			return true
+		}
+		if strings.HasSuffix(t, "/*") && strings.HasPrefix(ct, strings.TrimSuffix(t, "*")) && !scriptable(ct) {
 			return true
 		}
 	}
 	return false
+}
+
+// scriptable reports types a browser may run scripts in when it opens them.
+func scriptable(ct string) bool {
+	switch ct {
+	case "image/svg+xml", "text/html", "application/xhtml+xml", "text/xml", "application/xml",
+		"text/javascript", "application/javascript", "text/ecmascript", "text/xsl":
+		return true
+	}
+	return strings.HasSuffix(ct, "+xml") || strings.Contains(ct, "script")
+}
+
+// inlineTypes are the types a browser shows without running anything from the
+// file: every other type is served as a download.
+var inlineTypes = map[string]bool{
+	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "image/avif": true,
+	"image/heic": true, "image/heif": true, "image/bmp": true,
+	"application/pdf": true, "text/plain": true,
+}
+
+// download is how the storage serves an upload.
+func download(name, contentType string) Download {
+	major, _, _ := strings.Cut(contentType, "/")
+	inline := inlineTypes[contentType] || major == "audio" || major == "video"
+	return Download{Name: name, ContentType: contentType, Inline: inline}
 }
 
 // FileURL returns a fresh signed URL of an upload the user may read; an
@@ -245,7 +284,7 @@ func (s *Service) FileURL(ctx context.Context, user User, id string) (string, er
 	if !found {
 		return "", Errorf(ENOTFOUND, "no such attachment")
 	}
-	u, err := s.files.Storage.PresignGet(ctx, a.Key, a.Name, s.files.URLTTL)
+	u, err := s.files.Storage.PresignGet(ctx, a.Key, download(a.Name, a.ContentType), s.files.URLTTL)
 	if err != nil {
 		return "", fmt.Errorf("chat: presign download: %w", err)
 	}
@@ -319,7 +358,7 @@ func (s *Service) signAttachment(ctx context.Context, senderID string, a *Attach
 	if a == nil || a.ID == "" || s.files.Storage == nil {
 		return nil
 	}
-	u, err := s.files.Storage.PresignGet(ctx, ObjectKey(senderID, a.ID), a.Name, s.files.URLTTL)
+	u, err := s.files.Storage.PresignGet(ctx, ObjectKey(senderID, a.ID), download(a.Name, a.ContentType), s.files.URLTTL)
 	if err != nil {
 		return fmt.Errorf("chat: sign attachment %s: %w", a.ID, err)
 	}

@@ -485,3 +485,45 @@ func TestDeletingAMessageDeletesItsFile(t *testing.T) {
 		t.Fatal("the object outlived its message")
 	}
 }
+
+// TestScriptableFilesAreNeverServedInline: a picture family in
+// ATTACHMENT_TYPES (README's own example) must not admit SVG or HTML, which
+// run scripts when opened from the bucket; a type an operator lists by name
+// anyway is served as a download, never inline.
+func TestScriptableFilesAreNeverServedInline(t *testing.T) {
+	a := newApp(t, appOptions{storage: true, realtimeDisabled: true, env: map[string]string{
+		"ATTACHMENT_TYPES": "image/*, text/*, application/xml",
+	}})
+	for _, ct := range []string{"image/svg+xml", "text/html", "text/xml", "text/javascript"} {
+		res := a.do("POST", "/api/attachments", "alice", map[string]any{"name": "x", "size": 10, "content_type": ct}).
+			expect(t, http.StatusBadRequest)
+		if res.field("error", "fields", "content_type") == nil {
+			t.Errorf("%s: error does not name content_type: %s", ct, res.raw)
+		}
+	}
+	disposition := func(id string) string {
+		t.Helper()
+		status, loc := a.fileRedirect("alice", id)
+		if status != http.StatusFound {
+			t.Fatalf("GET /api/attachments/%s = %d", id, status)
+		}
+		resp, err := http.Get(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET the signed URL = %d", resp.StatusCode)
+		}
+		return resp.Header.Get("Content-Disposition")
+	}
+	listed := a.upload("alice", "feed.xml", "application/xml", []byte("<x>1</x>"))
+	if d := disposition(listed); !strings.HasPrefix(d, "attachment") {
+		t.Errorf("application/xml served with Content-Disposition %q, want attachment", d)
+	}
+	picture := a.upload("alice", "cat.png", "image/png", pngBytes)
+	if d := disposition(picture); !strings.HasPrefix(d, "inline") {
+		t.Errorf("image/png served with Content-Disposition %q, want inline", d)
+	}
+}

@@ -133,11 +133,22 @@ func signed(h http.Header, name string) bool {
 	return ok
 }
 
-// PresignGet returns a GET URL that serves the file inline under its name.
-func (s *S3) PresignGet(ctx context.Context, key, name string, ttl time.Duration) (string, error) {
+// PresignGet returns a GET URL that serves the file under its name, inline
+// or as a download as file says, with the type chatwire recorded (whatever a
+// server that failed to bind the upload's type might have stored).
+func (s *S3) PresignGet(ctx context.Context, key string, file chat.Download, ttl time.Duration) (string, error) {
 	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}
-	if d := mime.FormatMediaType("inline", map[string]string{"filename": name}); d != "" {
+	disposition := "attachment"
+	if file.Inline {
+		disposition = "inline"
+	}
+	if d := mime.FormatMediaType(disposition, map[string]string{"filename": file.Name}); d != "" {
 		in.ResponseContentDisposition = aws.String(d)
+	} else {
+		in.ResponseContentDisposition = aws.String(disposition)
+	}
+	if file.ContentType != "" {
+		in.ResponseContentType = aws.String(file.ContentType)
 	}
 	req, err := s.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
 	if err != nil {

@@ -77,7 +77,7 @@ func TestPresignedPutAndGetAgainstARealServer(t *testing.T) {
 	if err != nil || !found || size != int64(len(body)) {
 		t.Fatalf("Stat = %d, %v, %v; want %d, true, nil", size, found, err, len(body))
 	}
-	url, err := s.PresignGet(ctx, "attachments/u1/a1", "notes é.txt", time.Minute)
+	url, err := s.PresignGet(ctx, "attachments/u1/a1", chat.Download{Name: "notes é.txt", ContentType: "text/plain", Inline: true}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestTamperedAndExpiredURLsAreRefused(t *testing.T) {
 		t.Fatalf("PUT = %d", got)
 	}
 
-	expired, err := old.PresignGet(ctx, "k/file", "file", time.Hour)
+	expired, err := old.PresignGet(ctx, "k/file", chat.Download{Name: "file"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestTamperedAndExpiredURLsAreRefused(t *testing.T) {
 		t.Errorf("PUT with an expired URL = %d, want 403", got)
 	}
 
-	good, err := s.PresignGet(ctx, "k/file", "file", time.Minute)
+	good, err := s.PresignGet(ctx, "k/file", chat.Download{Name: "file"}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
