@@ -18,7 +18,7 @@ type cli struct {
 	stderr io.Writer
 
 	// ready, when set, is called once a long-running command (serve, dev,
-	// pusher) has bound its listeners and is about to serve. nil outside tests.
+	// pusher, relay) has bound its listeners and is about to serve. nil outside tests.
 	ready func(listening)
 }
 
@@ -32,6 +32,8 @@ type listening struct {
 	// Postgres is host:port of dev's private Postgres; empty when
 	// DATABASE_URL was given.
 	Postgres string
+	// Metrics is the base URL of /metrics and /healthz (serve, relay).
+	Metrics string
 }
 
 // command is one subcommand of chatwire.
@@ -53,6 +55,9 @@ func commands() []command {
 		{"serve", "[--addr ADDR]",
 			"every route on one port, from the environment alone (VPS, Railway, Fly.io)",
 			(*cli).serve},
+		{"relay", "[--metrics-addr :9091] [--grace 500ms]",
+			"publish what nobody published, within a second (a small worker for Fly.io, Railway, a VPS)",
+			(*cli).relay},
 		{"migrate", "",
 			"apply the schema to DIRECT_URL, else DATABASE_URL (idempotent)",
 			(*cli).migrate},

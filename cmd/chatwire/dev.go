@@ -8,9 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/httpapi"
 	"github.com/chatwire/chatwire/lib/localpg"
+	"github.com/chatwire/chatwire/lib/metrics"
+	"github.com/chatwire/chatwire/lib/relay"
 	"github.com/chatwire/chatwire/lib/store"
 )
 
@@ -33,6 +37,8 @@ Runs everything on one machine, with no account anywhere:
     pick a user in two windows and chat;
   - CORS for http://localhost:3000 and http://127.0.0.1:3000 (a Next.js app
     on its default port) unless CORS_ALLOWED_ORIGINS is set.
+  - the relay (see 'chatwire relay -h'), so rows written by hand with psql
+    reach the browsers too; GET /metrics and GET /healthz on --addr.
 
 Every variable set in the environment wins over a generated value. It prints
 the addresses, the CHATWIRE_* variables of a Next.js app, tokens for every
@@ -150,9 +156,24 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("dev: %w", err)
 	}
 	defer pool.Close()
-	deps, err := httpapi.NewDeps(cfg, pool, log, httpapi.Options{})
+	m := metrics.New()
+	m.WatchBacklog(store.New(pool))
+	deps, err := httpapi.NewDeps(cfg, pool, log, instrumented(m))
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
+	}
+	// The relay gets a pool of its own: its claims hold a connection while
+	// they publish, which the API's requests should not wait for.
+	relayPool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer relayPool.Close()
+	health := liveness()
+	var devRelay *relay.Relay
+	if deps.Pusher != nil {
+		devRelay = relay.New(store.New(relayPool), deps.Pusher, log, relay.Options{Observer: m.Relay()})
+		health = devRelay.HealthHandler()
 	}
 
 	banner := devBanner{
@@ -168,6 +189,13 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 	}
 	banner.print(c.stdout)
 	fmt.Fprintf(c.stdout, "Demo chat: %s/\n", addrs.App)
+	addrs.Metrics = addrs.App
 	c.announce(addrs)
-	return serveHTTP(ctx, appLn, withDemo(httpapi.NewHandler(deps), env.get, pusherServer, app.Key, log), log)
+	handler := withOperations(withDemo(httpapi.NewHandler(deps), env.get, pusherServer, app.Key, log), operationsMux(m, health))
+	g, ctx := errgroup.WithContext(ctx)
+	if devRelay != nil {
+		g.Go(func() error { return devRelay.Run(ctx) })
+	}
+	g.Go(func() error { return serveHTTP(ctx, appLn, handler, log) })
+	return g.Wait()
 }

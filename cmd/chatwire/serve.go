@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/chatwire/chatwire/lib/chat"
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/httpapi"
+	"github.com/chatwire/chatwire/lib/metrics"
 	"github.com/chatwire/chatwire/lib/store"
 )
 
@@ -31,6 +36,7 @@ const defaultServeAddr = ":3000"
 func (c *cli) serve(ctx context.Context, args []string) error {
 	fs := c.flagSet("serve", serveHelp)
 	addrFlag := fs.String("addr", "", `listen address (default ":$PORT" when PORT is set, else ":3000")`)
+	metricsAddr := fs.String("metrics-addr", "", "listen address of GET /metrics and GET /healthz (default: the API's port)")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -49,7 +55,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer pool.Close()
-	deps, err := httpapi.NewDeps(cfg, pool, log, httpapi.Options{})
+	m := metrics.New()
+	m.WatchBacklog(store.New(pool))
+	deps, err := httpapi.NewDeps(cfg, pool, log, instrumented(m))
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -62,9 +70,53 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	url := baseURL(ln.Addr())
 	warnAudience(log, cfg.Auth)
-	log.Info("chatwire serve: listening", "addr", ln.Addr().String(), "url", url, "realtime", realtimeTarget(cfg.Pusher))
-	c.announce(listening{App: url})
-	return serveHTTP(ctx, ln, httpapi.NewHandler(deps), log)
+	ops := operationsMux(m, liveness())
+	g, ctx := errgroup.WithContext(ctx)
+	addrs := listening{App: url, Metrics: url}
+	handler := withOperations(httpapi.NewHandler(deps), ops)
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		addrs.Metrics = baseURL(mln.Addr())
+		handler = httpapi.NewHandler(deps)
+		g.Go(func() error { return serveHTTP(ctx, mln, ops, log) })
+	}
+	log.Info("chatwire serve: listening", "addr", ln.Addr().String(), "url", url, "metrics", addrs.Metrics, "realtime", realtimeTarget(cfg.Pusher))
+	c.announce(addrs)
+	g.Go(func() error { return serveHTTP(ctx, ln, handler, log) })
+	return g.Wait()
+}
+
+// instrumented are the NewDeps options that feed m: every request's duration
+// and the API's publishes.
+func instrumented(m *metrics.Metrics) httpapi.Options {
+	return httpapi.Options{
+		Requests:      m,
+		WrapPublisher: func(p chat.Publisher) chat.Publisher { return m.Publisher(metrics.SourceAPI, p) },
+	}
+}
+
+// withOperations serves GET /metrics and GET /healthz from ops and the rest
+// from api.
+func withOperations(api http.Handler, ops *http.ServeMux) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", ops)
+	mux.Handle("/healthz", ops)
+	mux.Handle("/", api)
+	return mux
+}
+
+// liveness answers GET /healthz of serve: the process serves HTTP. Whether
+// the database and Pusher answer is /api/health's question.
+func liveness() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
+	})
 }
 
 // serveAddr is --addr when given, else :$PORT, else :3000.
@@ -72,9 +124,14 @@ func serveAddr(flagAddr string, getenv func(string) string) (string, error) {
 	if flagAddr != "" {
 		return flagAddr, nil
 	}
+	return portAddr(getenv, defaultServeAddr)
+}
+
+// portAddr is :$PORT when PORT is set, else fallback.
+func portAddr(getenv func(string) string, fallback string) (string, error) {
 	port := strings.TrimSpace(getenv("PORT"))
 	if port == "" {
-		return defaultServeAddr, nil
+		return fallback, nil
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > 65535 {
 		return "", fmt.Errorf("PORT must be a TCP port number (0-65535)")

@@ -116,64 +116,11 @@ func Load(getenv func(string) string) (Config, error) {
 	problem := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
 
 	c := Config{
-		DatabaseURL:     strings.TrimSpace(getenv("DATABASE_URL")),
-		DirectURL:       strings.TrimSpace(getenv("DIRECT_URL")),
 		DBWebhookSecret: getenv("DB_WEBHOOK_SECRET"),
 		CronSecret:      getenv("CRON_SECRET"),
 	}
-	if c.DatabaseURL == "" {
-		problem("DATABASE_URL is required")
-	} else if err := checkPostgresURL(c.DatabaseURL); err != nil {
-		problem("DATABASE_URL %v", err)
-	}
-	if c.DirectURL != "" {
-		if err := checkPostgresURL(c.DirectURL); err != nil {
-			problem("DIRECT_URL %v", err)
-		}
-	}
-
-	disabled, err := parseBool(getenv("REALTIME_DISABLED"), false)
-	if err != nil {
-		problem("REALTIME_DISABLED %v", err)
-	}
-	useTLS, err := parseBool(getenv("PUSHER_USE_TLS"), true)
-	if err != nil {
-		problem("PUSHER_USE_TLS %v", err)
-	}
-	c.Pusher = Pusher{
-		Disabled: disabled,
-		AppID:    strings.TrimSpace(getenv("PUSHER_APP_ID")),
-		Key:      strings.TrimSpace(getenv("PUSHER_KEY")),
-		Secret:   getenv("PUSHER_SECRET"),
-		Cluster:  strings.TrimSpace(getenv("PUSHER_CLUSTER")),
-		Host:     strings.TrimSpace(getenv("PUSHER_HOST")),
-		UseTLS:   useTLS,
-	}
-	if !disabled {
-		for _, v := range []struct{ name, value string }{
-			{"PUSHER_APP_ID", c.Pusher.AppID}, {"PUSHER_KEY", c.Pusher.Key}, {"PUSHER_SECRET", c.Pusher.Secret},
-		} {
-			if v.value == "" {
-				problem("%s is required (or set REALTIME_DISABLED=true)", v.name)
-			}
-		}
-		if c.Pusher.AppID != "" {
-			if _, err := strconv.ParseUint(c.Pusher.AppID, 10, 64); err != nil {
-				problem("PUSHER_APP_ID must be the numeric app id")
-			}
-		}
-		if c.Pusher.Cluster == "" && c.Pusher.Host == "" {
-			problem("PUSHER_CLUSTER is required unless PUSHER_HOST is set")
-		}
-		if c.Pusher.Host != "" {
-			if _, _, err := net.SplitHostPort(c.Pusher.Host); err != nil {
-				problem("PUSHER_HOST must be host:port")
-			}
-		}
-		if !c.Pusher.UseTLS && !isLoopback(c.Pusher.Host) {
-			problem("PUSHER_USE_TLS=false is allowed only with a loopback PUSHER_HOST, so production traffic is always encrypted")
-		}
-	}
+	c.DatabaseURL, c.DirectURL = loadDatabase(getenv, problem)
+	c.Pusher = loadPusher(getenv, problem)
 
 	c.Auth = Auth{
 		JWTSecret: getenv("AUTH_JWT_SECRET"),
@@ -200,6 +147,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	var err error
 	c.SendRateLimit, err = ParseRateLimit(getenv("SEND_RATE_LIMIT"))
 	if err != nil {
 		problem("SEND_RATE_LIMIT %v", err)
@@ -227,6 +175,95 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(problems...))
 	}
 	return c, nil
+}
+
+// Relay is the configuration of `chatwire relay`: the database and Pusher,
+// nothing about users.
+type Relay struct {
+	DatabaseURL string
+	Pusher      Pusher
+}
+
+// LoadRelay reads and checks the relay's configuration: DATABASE_URL and
+// PUSHER_*, as Load reads them. Realtime must be enabled: a relay has nothing
+// else to do.
+func LoadRelay(getenv func(string) string) (Relay, error) {
+	var problems []error
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	var c Relay
+	c.DatabaseURL, _ = loadDatabase(getenv, problem)
+	c.Pusher = loadPusher(getenv, problem)
+	if c.Pusher.Disabled {
+		problem("REALTIME_DISABLED=true leaves the relay nothing to do: it publishes to Pusher")
+	}
+	if len(problems) > 0 {
+		return Relay{}, fmt.Errorf("config: %w", errors.Join(problems...))
+	}
+	return c, nil
+}
+
+// loadDatabase reads DATABASE_URL and DIRECT_URL.
+func loadDatabase(getenv func(string) string, problem func(string, ...any)) (databaseURL, directURL string) {
+	databaseURL = strings.TrimSpace(getenv("DATABASE_URL"))
+	directURL = strings.TrimSpace(getenv("DIRECT_URL"))
+	if databaseURL == "" {
+		problem("DATABASE_URL is required")
+	} else if err := checkPostgresURL(databaseURL); err != nil {
+		problem("DATABASE_URL %v", err)
+	}
+	if directURL != "" {
+		if err := checkPostgresURL(directURL); err != nil {
+			problem("DIRECT_URL %v", err)
+		}
+	}
+	return databaseURL, directURL
+}
+
+// loadPusher reads REALTIME_DISABLED and PUSHER_*.
+func loadPusher(getenv func(string) string, problem func(string, ...any)) Pusher {
+	disabled, err := parseBool(getenv("REALTIME_DISABLED"), false)
+	if err != nil {
+		problem("REALTIME_DISABLED %v", err)
+	}
+	useTLS, err := parseBool(getenv("PUSHER_USE_TLS"), true)
+	if err != nil {
+		problem("PUSHER_USE_TLS %v", err)
+	}
+	p := Pusher{
+		Disabled: disabled,
+		AppID:    strings.TrimSpace(getenv("PUSHER_APP_ID")),
+		Key:      strings.TrimSpace(getenv("PUSHER_KEY")),
+		Secret:   getenv("PUSHER_SECRET"),
+		Cluster:  strings.TrimSpace(getenv("PUSHER_CLUSTER")),
+		Host:     strings.TrimSpace(getenv("PUSHER_HOST")),
+		UseTLS:   useTLS,
+	}
+	if !disabled {
+		for _, v := range []struct{ name, value string }{
+			{"PUSHER_APP_ID", p.AppID}, {"PUSHER_KEY", p.Key}, {"PUSHER_SECRET", p.Secret},
+		} {
+			if v.value == "" {
+				problem("%s is required (or set REALTIME_DISABLED=true)", v.name)
+			}
+		}
+		if p.AppID != "" {
+			if _, err := strconv.ParseUint(p.AppID, 10, 64); err != nil {
+				problem("PUSHER_APP_ID must be the numeric app id")
+			}
+		}
+		if p.Cluster == "" && p.Host == "" {
+			problem("PUSHER_CLUSTER is required unless PUSHER_HOST is set")
+		}
+		if p.Host != "" {
+			if _, _, err := net.SplitHostPort(p.Host); err != nil {
+				problem("PUSHER_HOST must be host:port")
+			}
+		}
+		if !p.UseTLS && !isLoopback(p.Host) {
+			problem("PUSHER_USE_TLS=false is allowed only with a loopback PUSHER_HOST, so production traffic is always encrypted")
+		}
+	}
+	return p
 }
 
 func checkPostgresURL(s string) error {

@@ -28,6 +28,14 @@ type Deps struct {
 	Verifier *auth.Verifier
 	// Pusher is nil when realtime is disabled.
 	Pusher *realtime.Pusher
+	// Requests hears every request's route, status and duration; nil in
+	// Vercel functions.
+	Requests RequestObserver
+}
+
+// RequestObserver records API requests (lib/metrics implements it).
+type RequestObserver interface {
+	ObserveRequest(route, method string, status int, took time.Duration)
 }
 
 // Options tune NewDeps; zero values take the defaults.
@@ -39,6 +47,11 @@ type Options struct {
 	Chat      chat.Options
 	// StorageClock signs file URLs; nil: time.Now. Tests move it to expire URLs.
 	StorageClock func() time.Time
+	// Requests: see Deps.Requests.
+	Requests RequestObserver
+	// WrapPublisher, when set, wraps the Pusher publisher (to count its
+	// publishes); it is not called when realtime is disabled.
+	WrapPublisher func(chat.Publisher) chat.Publisher
 }
 
 // NewDeps wires the handlers' dependencies over an existing pool.
@@ -57,12 +70,15 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: auth: %w", err)
 	}
-	d := &Deps{Config: cfg, Log: log, Verifier: verifier}
+	d := &Deps{Config: cfg, Log: log, Verifier: verifier, Requests: opts.Requests}
 	var publisher chat.Publisher
 	if !cfg.Pusher.Disabled {
 		d.Pusher = realtime.New(cfg.Pusher, opts.Transport)
 		d.Pusher.Log = log
 		publisher = d.Pusher
+		if opts.WrapPublisher != nil {
+			publisher = opts.WrapPublisher(publisher)
+		}
 	}
 	chatOpts := opts.Chat
 	if !chatOpts.SendRateLimit.Enabled() {

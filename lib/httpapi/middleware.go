@@ -43,7 +43,31 @@ func (rt *Route) Handler(d *Deps) http.Handler {
 		defer cancel()
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
-	return withRequestID(withAccessLog(d.Log, withRecover(d.Log, withCORS(d.Config.CORSAllowedOrigins, allow, dispatch))))
+	h := withRequestID(withAccessLog(d.Log, withRecover(d.Log, withCORS(d.Config.CORSAllowedOrigins, allow, dispatch))))
+	if d.Requests != nil {
+		h = withObserver(d.Requests, rt, h)
+	}
+	return h
+}
+
+// withObserver reports each request's route, method, status and duration. A
+// method the route does not serve is reported as "other": labels must not
+// take whatever a client sends.
+func withObserver(obs RequestObserver, rt *Route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if _, ok := rt.Methods[method]; !ok && method != http.MethodOptions {
+			method = "other"
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		obs.ObserveRequest(rt.Path, method, status, time.Since(start))
+	})
 }
 
 type ctxKey int
