@@ -93,6 +93,13 @@ func (r *runningCommand) stopCleanly(t *testing.T) {
 		}
 		requireClosed(t, u.Host)
 	}
+	if r.addrs.Metrics != "" && r.addrs.Metrics != r.addrs.App {
+		u, err := url.Parse(r.addrs.Metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requireClosed(t, u.Host)
+	}
 	for _, addr := range []string{r.addrs.Pusher, r.addrs.Postgres} {
 		if addr != "" {
 			requireClosed(t, addr)

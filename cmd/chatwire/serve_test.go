@@ -66,6 +66,21 @@ func TestServeWithLocalPusher(t *testing.T) {
 		t.Errorf("published = %v, want %v (the local Pusher server should have taken it)", got, want)
 	}
 
+	// The send is in the metrics, served on the API's port.
+	metrics := getText(t, client, cmd.addrs.App+"/metrics")
+	for _, want := range []string{
+		`chatwire_http_request_duration_seconds_count{code="201",method="POST",route="/api/messages/send"} 1`,
+		`chatwire_events_published_total{source="api"} 2`,
+		`chatwire_events_pending 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+		}
+	}
+	if got := getText(t, client, cmd.addrs.App+"/healthz"); got != `{"ok":true}`+"\n" {
+		t.Errorf("/healthz = %q", got)
+	}
+
 	resp, err := client.Get(cmd.addrs.App + "/api/no-such-route")
 	if err != nil {
 		t.Fatal(err)
