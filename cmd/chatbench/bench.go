@@ -43,6 +43,7 @@ type report struct {
 	ColdStart *coldStartResult `json:"cold_start,omitempty"`
 	Growth    *growthResult    `json:"growth,omitempty"`
 	Overload  []overloadResult `json:"overload,omitempty"`
+	Relay     *relayResult     `json:"relay,omitempty"`
 }
 
 type machine struct {

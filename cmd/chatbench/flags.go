@@ -70,7 +70,11 @@ Scenarios (-scenario NAME; without one, a single run from the load flags):
                   nothing lost (senders retry 429/503 after Retry-After)
   growth          poll and history latency with 10k, 100k and 1M stored
                   messages, in a private Postgres, with the query plans
-  all             every scenario above but smoke, with -peer
+  relay           chatwire relay (lib/relay) in a child process: sends with and
+                  without it (and the events it published again), legacy-writer
+                  rows it alone delivers, its CPU and Postgres cost per event,
+                  and its recovery after a 10 s Pusher outage
+  all             every scenario above but smoke and relay, with -peer
 
 With no -target it starts what it needs: DATABASE_URL's server if set, else
 a private Postgres (lib/localpg) in a temp dir, in a fresh chatbench_*

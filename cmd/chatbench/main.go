@@ -40,6 +40,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 1 && args[1] == childServeArg {
 		return serveChild(ctx, getenv, os.Stdin, stdout)
 	}
+	if len(args) > 1 && args[1] == childRelayArg {
+		return relayChild(ctx, getenv, os.Stdin, stdout)
+	}
 	opts, err := parseFlags(args[1:], stdout, stderr)
 	if err != nil {
 		if errors.Is(err, errHelp) {

@@ -24,6 +24,7 @@ func scenarios() map[string]func(b *bench, ctx context.Context) error {
 		"cold-start":     (*bench).coldStart,
 		"growth":         (*bench).growth,
 		"overload":       (*bench).overload,
+		"relay":          (*bench).relayScenario,
 		"all": func(b *bench, ctx context.Context) error {
 			b.opts.peer, b.opts.peerNextJS = true, true
 			var errs []error
