@@ -72,6 +72,14 @@ func TestDevWithDatabaseURL(t *testing.T) {
 	if got, want := answer["published"], true; got != want {
 		t.Errorf("published = %v, want %v", got, want)
 	}
+	// The relay runs beside the API: its probes and health are on /metrics
+	// and /healthz.
+	if metrics := getText(t, client, cmd.addrs.App+"/metrics"); !strings.Contains(metrics, "chatwire_relay_poll_duration_seconds_count") {
+		t.Errorf("dev's /metrics lacks the relay's probes:\n%s", metrics)
+	}
+	if health := getText(t, client, cmd.addrs.App+"/healthz"); !strings.Contains(health, `"ok":true`) {
+		t.Errorf("dev's /healthz = %s", health)
+	}
 
 	secrets := readSecretsFile(t)
 	if !strings.Contains(banner, secrets["PUSHER_KEY"]) || !strings.Contains(banner, secrets["PUSHER_APP_ID"]) {
