@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/lib/config"
-	"github.com/chatwire/chatwire/lib/httpapi"
 	"github.com/chatwire/chatwire/lib/metrics"
 	"github.com/chatwire/chatwire/lib/realtime"
 	"github.com/chatwire/chatwire/lib/relay"
@@ -264,15 +262,11 @@ func (b *bench) startRelayChild(ctx context.Context, pusherHost string) (*proces
 // prints that address as one JSON line, and runs until stdin closes or ctx
 // ends.
 func relayChild(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	log := slog.New(slog.DiscardHandler)
-	if path := getenv("CHATBENCH_LOG"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		log = httpapi.NewLogger(f)
+	log, closeLog, err := childLogger(getenv)
+	if err != nil {
+		return err
 	}
+	defer closeLog()
 	cfg, err := config.LoadRelay(getenv)
 	if err != nil {
 		return err

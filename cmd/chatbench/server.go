@@ -42,15 +42,11 @@ const (
 // mounts them) and lib/pusherlocal on 127.0.0.1:0, prints their addresses as
 // one JSON line, and serves until stdin closes (the parent ended) or ctx ends.
 func serveChild(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	log := slog.New(slog.DiscardHandler)
-	if path := getenv("CHATBENCH_LOG"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		log = httpapi.NewLogger(f)
+	log, closeLog, err := childLogger(getenv)
+	if err != nil {
+		return err
 	}
+	defer closeLog()
 	if path := getenv("CHATBENCH_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
@@ -118,6 +114,19 @@ func serveChild(ctx context.Context, getenv func(string) string, stdin io.Reader
 	case <-stdinClosed:
 	}
 	return nil
+}
+
+// childLogger is a child's JSON log, to $CHATBENCH_LOG when it is set.
+func childLogger(getenv func(string) string) (*slog.Logger, func(), error) {
+	path := getenv("CHATBENCH_LOG")
+	if path == "" {
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return httpapi.NewLogger(f), func() { f.Close() }, nil
 }
 
 type childAddrs struct {

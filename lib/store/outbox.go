@@ -110,6 +110,12 @@ func (db *DB) claim(ctx context.Context, deliver chat.DeliverFunc, query string,
 	if len(ids) == 0 {
 		return 0, tx.Commit(ctx)
 	}
+	return deliverClaimed(ctx, tx, ids, events, deliver)
+}
+
+// deliverClaimed hands the claimed events to deliver, then deletes the
+// claimed pending rows and commits: the end of every claim.
+func deliverClaimed(ctx context.Context, tx pgx.Tx, ids []int64, events []chat.Event, deliver chat.DeliverFunc) (int, error) {
 	if len(events) > 0 {
 		if err := deliver(ctx, events); err != nil {
 			return 0, err

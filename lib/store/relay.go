@@ -123,20 +123,7 @@ func (db *DB) claimInOrder(ctx context.Context, grace time.Duration, limit int, 
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	if len(events) > 0 {
-		if err := deliver(ctx, events); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := tx.Exec(ctx, claimedUnpendSQL, ids); err != nil {
-		return 0, fmt.Errorf("mark published: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		// Delivered but not marked: they go out again later, and clients
-		// de-duplicate.
-		return 0, fmt.Errorf("commit: %w", err)
-	}
-	return len(events), nil
+	return deliverClaimed(ctx, tx, ids, events, deliver)
 }
 
 // takeInOrder walks the window in id order and takes each row this claim
