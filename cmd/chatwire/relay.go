@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/chatwire/chatwire/lib/realtime"
 	"github.com/chatwire/chatwire/lib/relay"
 	"github.com/chatwire/chatwire/lib/store"
+	"github.com/chatwire/chatwire/schema"
 )
 
 const relayHelp = `
@@ -89,9 +91,26 @@ func (c *cli) relay(ctx context.Context, args []string) error {
 		g.Go(func() error { return serveHTTP(ctx, ln, operationsMux(m, r.HealthHandler()), log) })
 	}
 	log.Info("chatwire relay: started", "metrics", addrs.Metrics, "realtime", realtimeTarget(cfg.Pusher))
+	logRelaySchema(ctx, db, log)
 	c.announce(addrs)
 	g.Go(func() error { return r.Run(ctx) })
 	return g.Wait()
+}
+
+// logRelaySchema says at start when the database lacks this build's schema.
+// The relay starts anyway and retries (with its backoff) until someone
+// migrates.
+func logRelaySchema(ctx context.Context, db *store.DB, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	applied, err := db.SchemaVersion(ctx)
+	switch {
+	case err != nil:
+		log.Warn("chatwire relay: database did not answer at start; retrying", "err", err)
+	case applied < schema.Version:
+		log.Error("chatwire relay: the database's schema is behind this build; run chatwire migrate",
+			"applied", applied, "expected", schema.Version)
+	}
 }
 
 // operationsMux serves GET /metrics and GET /healthz.
