@@ -214,8 +214,9 @@ func (s *Service) RequestUpload(ctx context.Context, user User, in AttachmentInp
 	return UploadGrant{Attachment: a.Attachment(), Upload: UploadJSON{PresignedRequest: put, ExpiresAt: FormatTime(put.ExpiresAt)}}, nil
 }
 
-// checkFileName refuses names a download could not carry: control
-// characters and path separators.
+// checkFileName refuses names a download could not carry (control
+// characters, path separators) and names that read as something else: a
+// bidi control makes "invoice\u202Egnp.exe" show as "invoiceexe.png".
 func checkFileName(name string) error {
 	if !utf8.ValidString(name) {
 		return FieldError("name", "must be valid UTF-8")
@@ -223,6 +224,9 @@ func checkFileName(name string) error {
 	for _, r := range name {
 		if unicode.IsControl(r) || r == '/' || r == '\\' {
 			return FieldError("name", "must not contain control characters or slashes")
+		}
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return FieldError("name", "must not contain bidirectional controls (U+202E and the like)")
 		}
 	}
 	return nil

@@ -209,6 +209,8 @@ func TestUploadRequestsAreChecked(t *testing.T) {
 		{"no type", map[string]any{"name": "a", "size": 10}, "content_type"},
 		{"no name", map[string]any{"size": 10, "content_type": "image/png"}, "name"},
 		{"a path as name", map[string]any{"name": "../etc/passwd", "size": 10, "content_type": "text/plain"}, "name"},
+		// "invoice\u202Egnp.exe" shows as "invoiceexe.png" and saves as .exe.
+		{"a bidi override in the name", map[string]any{"name": "invoice\u202Egnp.exe", "size": 10, "content_type": "image/png"}, "name"},
 	} {
 		res := a.do("POST", "/api/attachments", "alice", tc.body).expect(t, http.StatusBadRequest)
 		if res.field("error", "fields", tc.field) == nil {
