@@ -44,8 +44,11 @@ type relayResult struct {
 	// Cost of the relay per event it published during the legacy run.
 	RelayCPUPerEventMs    float64 `json:"relay_cpu_ms_per_event"`
 	PostgresCPUPerEventMs float64 `json:"postgres_cpu_ms_per_event"`
-	RelayCPUIdlePct       float64 `json:"relay_cpu_idle_pct"`
-	PostgresCPUIdlePct    float64 `json:"postgres_cpu_idle_pct"`
+	// LegacyStatements are the database's top statements during the legacy
+	// run, per event the relay published (-pg-statements).
+	LegacyStatements   []statement `json:"legacy_pg_statements,omitempty"`
+	RelayCPUIdlePct    float64     `json:"relay_cpu_idle_pct"`
+	PostgresCPUIdlePct float64     `json:"postgres_cpu_idle_pct"`
 
 	// Outage: Pusher's API answers 503 to the relay while rows pile up.
 	OutageS          float64 `json:"outage_s"`
@@ -136,6 +139,9 @@ func (b *bench) relayScenario(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := b.db.resetStatements(ctx); err != nil {
+		return err
+	}
 	var lag []time.Duration
 	relayCPU, pgCPU, err := b.measureCPU(ctx, rp.pid(), func() error {
 		var err error
@@ -150,6 +156,9 @@ func (b *bench) relayScenario(ctx context.Context) error {
 		return err
 	}
 	events := max(1, pubAfter-pubBefore)
+	if res.LegacyStatements, err = b.db.topStatements(ctx, int(events)); err != nil {
+		return err
+	}
 	res.RelayCPUPerEventMs = round3(float64(relayCPU.Microseconds()) / 1000 / events)
 	res.PostgresCPUPerEventMs = round3(float64(pgCPU.Microseconds()) / 1000 / events)
 	res.LegacyLost, res.LegacyDuplicate = legacy.lost, legacy.duplicated
@@ -487,6 +496,9 @@ func printRelay(w io.Writer, r *relayResult) {
 		r.LegacyMessages, r.LegacyRate, r.DeliveryP50, r.DeliveryP99, r.DeliveryMax, r.LegacyLost, r.LegacyDuplicate)
 	fmt.Fprintf(w, "relay cost per event published: %.3f ms CPU in the relay, %.3f ms CPU in its Postgres sessions; idle: %.1f%% and %.1f%% of a core\n",
 		r.RelayCPUPerEventMs, r.PostgresCPUPerEventMs, r.RelayCPUIdlePct, r.PostgresCPUIdlePct)
+	if len(r.LegacyStatements) > 0 {
+		printStatements(w, &result{System: "legacy run, per event the relay published", Statements: r.LegacyStatements})
+	}
 	fmt.Fprintf(w, "outage (%.0f s of 503, %d rows meanwhile): first delivery %.0f ms after recovery, all %.0f ms after; lost %d, duplicated %d\n",
 		r.OutageS, r.OutageMessages, r.RecoveryFirstMs, r.RecoveryAllMs, r.OutageLost, r.OutageDuplicated)
 	for _, s := range []*result{r.Without, r.With} {
