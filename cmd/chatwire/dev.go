@@ -172,7 +172,7 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 	health := liveness()
 	var devRelay *relay.Relay
 	if deps.Pusher != nil {
-		devRelay = relay.New(store.New(relayPool), deps.Pusher, log, relay.Options{Observer: m.Relay()})
+		devRelay = relay.New(store.New(relayPool), deps.Chat.SignFiles(deps.Pusher), log, relay.Options{Observer: m.Relay()})
 		health = devRelay.HealthHandler()
 	}
 

@@ -11,11 +11,13 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/chatwire/chatwire/lib/chat"
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/httpapi"
 	"github.com/chatwire/chatwire/lib/metrics"
 	"github.com/chatwire/chatwire/lib/realtime"
 	"github.com/chatwire/chatwire/lib/relay"
+	"github.com/chatwire/chatwire/lib/storage"
 	"github.com/chatwire/chatwire/lib/store"
 	"github.com/chatwire/chatwire/schema"
 )
@@ -68,8 +70,12 @@ func (c *cli) relay(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	db := store.New(pool)
-	publisher := realtime.New(cfg.Pusher, nil)
-	publisher.Log = log
+	pusher := realtime.New(cfg.Pusher, nil)
+	pusher.Log = log
+	publisher, err := relayPublisher(db, pusher, log, cfg.Storage)
+	if err != nil {
+		return err
+	}
 	m := metrics.New()
 	m.WatchBacklog(db)
 	r := relay.New(db, publisher, log, relay.Options{
@@ -95,6 +101,20 @@ func (c *cli) relay(ctx context.Context, args []string) error {
 	c.announce(addrs)
 	g.Go(func() error { return r.Run(ctx) })
 	return g.Wait()
+}
+
+// relayPublisher is pusher, adding a fresh signed URL to each uploaded file
+// of the new-message events the relay publishes when storage is configured,
+// as serve's own publishing does: without one a client cannot show the file.
+func relayPublisher(db *store.DB, pusher chat.Publisher, log *slog.Logger, files config.Storage) (chat.Publisher, error) {
+	if !files.Enabled() {
+		return pusher, nil
+	}
+	s3, err := storage.FromConfig(files, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	return chat.NewService(db, nil, log, chat.Options{Files: chat.FileOptions{Storage: s3}}).SignFiles(pusher), nil
 }
 
 // logRelaySchema says at start when the database lacks this build's schema.

@@ -98,6 +98,8 @@ func TestRelayFailsFastNamingTheVariable(t *testing.T) {
 		"no PUSHER_KEY":     {drop: "PUSHER_KEY", want: "PUSHER_KEY"},
 		"realtime disabled": {set: "REALTIME_DISABLED", value: "true", want: "REALTIME_DISABLED"},
 		"bad PORT":          {set: "PORT", value: "eighty", want: "PORT"},
+		// The relay signs file URLs with serve's STORAGE_*: half of them is an error.
+		"storage without a bucket": {set: "STORAGE_ENDPOINT", value: "https://s3.example.test", want: "STORAGE_BUCKET"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

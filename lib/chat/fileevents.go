@@ -12,6 +12,17 @@ import (
 // bearer credential in a table. The URL is added when the event leaves: at
 // each publish and in each poll answer, so it is always fresh for its reader.
 
+// SignFiles returns next with a fresh signed URL added to the file of every
+// new-message event it publishes, as this service's own publishing does: for
+// a publisher of the log outside the service (the relay). With files off, or
+// no publisher, it returns next.
+func (s *Service) SignFiles(next Publisher) Publisher {
+	if next == nil || s.files.Storage == nil {
+		return next
+	}
+	return signingPublisher{next: next, service: s}
+}
+
 // signingPublisher adds fresh file URLs to new-message events before the
 // real publisher sends them.
 type signingPublisher struct {

@@ -81,10 +81,7 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 		files:            opts.Files.withDefaults(),
 		maxSendsInFlight: opts.MaxSendsInFlight,
 	}
-	if publisher != nil && s.files.Storage != nil {
-		publisher = signingPublisher{next: publisher, service: s}
-	}
-	s.publisher = publisher
+	s.publisher = s.SignFiles(publisher)
 	return s
 }
 

@@ -182,6 +182,9 @@ func Load(getenv func(string) string) (Config, error) {
 type Relay struct {
 	DatabaseURL string
 	Pusher      Pusher
+	// Storage signs the file URLs of the new-message events the relay
+	// publishes (STORAGE_*, as serve reads them); off when unset.
+	Storage Storage
 }
 
 // LoadRelay reads and checks the relay's configuration: DATABASE_URL and
@@ -196,6 +199,7 @@ func LoadRelay(getenv func(string) string) (Relay, error) {
 	if c.Pusher.Disabled {
 		problem("REALTIME_DISABLED=true leaves the relay nothing to do: it publishes to Pusher")
 	}
+	c.Storage, _, _ = loadFiles(getenv, problem)
 	if len(problems) > 0 {
 		return Relay{}, fmt.Errorf("config: %w", errors.Join(problems...))
 	}

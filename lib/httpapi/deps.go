@@ -91,13 +91,7 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 		}
 	}
 	if cfg.Storage.Enabled() {
-		files, err := storage.New(storage.Config{
-			Endpoint: cfg.Storage.Endpoint, Region: cfg.Storage.Region, Bucket: cfg.Storage.Bucket,
-			AccessKeyID: cfg.Storage.AccessKeyID, SecretAccessKey: cfg.Storage.SecretAccessKey,
-			ForcePathStyle: cfg.Storage.ForcePathStyle,
-			HTTPClient:     &http.Client{Transport: transport, Timeout: 5 * time.Second},
-			Now:            opts.StorageClock,
-		})
+		files, err := storage.FromConfig(cfg.Storage, &http.Client{Transport: transport, Timeout: 5 * time.Second}, opts.StorageClock)
 		if err != nil {
 			return nil, fmt.Errorf("httpapi: %w", err)
 		}

@@ -102,11 +102,17 @@ func (h *harness) logger() *slog.Logger {
 // returned stop is called; stop waits for Run to return.
 func (h *harness) startRelay(opts relay.Options) (*relay.Relay, func()) {
 	h.t.Helper()
+	return h.startRelayWith(h.api, opts)
+}
+
+// startRelayWith is startRelay publishing through publisher.
+func (h *harness) startRelayWith(publisher chat.Publisher, opts relay.Options) (*relay.Relay, func()) {
+	h.t.Helper()
 	pool, err := store.Open(context.Background(), h.dbURL)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	r := relay.New(store.New(pool), h.api, h.logger(), opts)
+	r := relay.New(store.New(pool), publisher, h.logger(), opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

@@ -21,6 +21,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/chatwire/chatwire/lib/chat"
+	"github.com/chatwire/chatwire/lib/config"
 )
 
 // Config says where files live. Endpoint, Bucket and the keys are required.
@@ -85,6 +86,15 @@ func New(cfg Config) (*S3, error) {
 		o.Presigner = clockPresigner{signer: v4.NewSigner(), now: cfg.Now}
 	})
 	return s, nil
+}
+
+// FromConfig returns the adapter for chatwire's STORAGE_* configuration.
+func FromConfig(c config.Storage, httpClient *http.Client, now func() time.Time) (*S3, error) {
+	return New(Config{
+		Endpoint: c.Endpoint, Region: c.Region, Bucket: c.Bucket,
+		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
+		ForcePathStyle: c.ForcePathStyle, HTTPClient: httpClient, Now: now,
+	})
 }
 
 // clockPresigner is the SDK's SigV4 presigner with chatwire's clock.
