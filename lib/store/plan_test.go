@@ -28,7 +28,18 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 		`INSERT INTO messages (sender_id, room_id, body, created_at)
 		 SELECT 'u' || (g % 50), CASE WHEN g % 2 = 0 THEN 'r7' ELSE 'r' || (g % 50) END, 'm', now() - g * interval '1 second'
 		 FROM generate_series(1, 20000) g`,
-		`ANALYZE`,
+		// The planner estimates poll's "xid < snapshot xmin" with the
+		// cluster's xmin at planning time, which any session's open
+		// transaction (in any database) holds back: one whose xid falls
+		// between two of the inserts above makes most of the log look not
+		// final, and the estimate then favours a bitmap scan and a sort.
+		// Move the seeded log, order and gaps kept, below this snapshot's
+		// xmin, which no later snapshot's xmin is below: every event is
+		// final whatever other sessions do, as in a log written long ago.
+		`UPDATE events SET xid = (xid::text::numeric
+		   - (SELECT max(xid)::text::numeric FROM events)
+		   + pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text::xid8`,
+		`VACUUM ANALYZE`,
 	} {
 		if _, err := pool.Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
