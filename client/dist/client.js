@@ -91,15 +91,19 @@ class Client {
     disconnect() {
         if (this.stopped)
             return;
+        // The monitor goes first, so Pusher's disconnect is no outage to report.
+        this.monitor.dispose();
+        // Then pusher-js, before unsubscribing: while connected it only cancels a
+        // subscription whose authorization is still pending and keeps its
+        // channel; disconnected, unsubscribing removes every channel.
+        this.pusher?.disconnect();
         [...this.chats].forEach((chat) => chat.close());
         this.stopped = true;
         this.cleanups.splice(0).forEach((cleanup) => cleanup());
-        this.monitor.dispose();
         this.poller.dispose();
         this.queue.dispose();
         this.receipts.dispose();
         this.eventListeners.clear();
-        this.pusher?.disconnect();
     }
     // ---- ChatHost ----
     listen(channel, listener) {
