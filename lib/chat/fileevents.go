@@ -30,17 +30,22 @@ type signingPublisher struct {
 	service *Service
 }
 
+// Publish does not ask whether each file's message still carries it, as poll
+// does: it often runs inside an outbox claim that holds a pool connection, and
+// a second query could wait for the pool (two connections by default). Events
+// are published within seconds of their commit; the late replay of the log is
+// poll's.
 func (p signingPublisher) Publish(ctx context.Context, events []Event) error {
-	return p.next.Publish(ctx, p.service.signEvents(ctx, events))
+	return p.next.Publish(ctx, p.service.signEvents(ctx, events, false))
 }
 
 // signEvents returns events with a signed URL in every uploaded file of a
-// new-message event whose message still carries it: an event stays in the
-// log after its message is deleted, and a replay (a poll from an old cursor,
-// the outbox) must not hand out the file again before the cron removes it.
-// It copies only the events it changes; an event it cannot sign is sent as it
-// is (the client can still fetch /api/attachments/{id}).
-func (s *Service) signEvents(ctx context.Context, events []Event) []Event {
+// new-message event; with onlySent, only of those whose message still carries
+// the file: an event stays in the log after its message is deleted, and a
+// poll from an old cursor must not hand out the file again before the cron
+// removes it. It copies only the events it changes; an event it cannot sign
+// is sent as it is (the client can still fetch /api/attachments/{id}).
+func (s *Service) signEvents(ctx context.Context, events []Event, onlySent bool) []Event {
 	if s.files.Storage == nil {
 		return events
 	}
@@ -62,14 +67,17 @@ func (s *Service) signEvents(ctx context.Context, events []Event) []Event {
 	if len(uploads) == 0 {
 		return events
 	}
-	sent, err := s.store.SentAttachments(ctx, ids)
-	if err != nil {
-		s.log.WarnContext(ctx, "sign attachments in events: checking their messages failed", "err", err)
-		return events
+	var sent map[string]bool
+	if onlySent {
+		var err error
+		if sent, err = s.store.SentAttachments(ctx, ids); err != nil {
+			s.log.WarnContext(ctx, "sign attachments in events: checking their messages failed", "err", err)
+			return events
+		}
 	}
 	var out []Event
 	for i, u := range uploads {
-		if !sent[u.attachment.ID] {
+		if onlySent && !sent[u.attachment.ID] {
 			continue
 		}
 		data, ok := s.signEventData(ctx, u.data, u.sender, u.attachment)

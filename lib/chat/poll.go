@@ -49,5 +49,5 @@ func (s *Service) Poll(ctx context.Context, user User, in PollInput) (PollResult
 	if page.Events == nil {
 		page.Events = []Event{}
 	}
-	return PollResult{Events: s.signEvents(ctx, page.Events), Cursor: page.Next.String(), More: page.More}, nil
+	return PollResult{Events: s.signEvents(ctx, page.Events, true), Cursor: page.Next.String(), More: page.More}, nil
 }
