@@ -16,6 +16,7 @@ require (
 	github.com/lestrrat-go/jwx/v2 v2.1.7
 	github.com/prometheus/client_golang v1.25.0
 	github.com/pusher/pusher-http-go/v5 v5.1.1
+	github.com/rivo/uniseg v0.4.7
 	golang.org/x/sync v0.24.0
 )
 

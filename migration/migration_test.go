@@ -108,6 +108,15 @@ func TestImportKeepsMessagesAndWritesNoEvents(t *testing.T) {
 	if got, want := eventCount(t, conn), 0; got != want {
 		t.Errorf("events after second run = %d, want %d", got, want)
 	}
+	// The conversation list (schema 9) has the imported chats and their unread
+	// counts, the receipt carried over included, though the import is quiet.
+	var unread string
+	if err := conn.QueryRow(ctx, `SELECT string_agg(user_id || ' ' || id || '=' || unread_count, ', ' ORDER BY user_id, id) FROM conversations`).Scan(&unread); err != nil {
+		t.Fatal(err)
+	}
+	if want := "alice chat:bob=0, alice chat:carol=1, bob chat:alice=0, bob chat:carol=0, carol chat:alice=0, carol chat:bob=1"; unread != want {
+		t.Errorf("conversations after the import = %q, want %q", unread, want)
+	}
 	if m := message(t, conn, rows[1].id); !sameTime(m.readAt, &rows[1].createdAt) {
 		t.Errorf("read_at of a message read since the first run = %v, want %s", m.readAt, rows[1].createdAt)
 	}
@@ -126,7 +135,8 @@ func TestImportKeepsMessagesAndWritesNoEvents(t *testing.T) {
 	}
 	exec(t, conn, `INSERT INTO messages (sender_id, receiver_id, body) VALUES ('bob', 'alice', 'live again')`)
 	exec(t, conn, `UPDATE messages SET read_at = now() WHERE id = '0b6f4c1e-6a4e-4f55-9d7e-0c2f1d1a0003'`)
-	if got, want := eventNames(t, conn), "new-message message-notification message-read"; got != want {
+	// The read also lowers alice's unread count and tells her devices (schema 9).
+	if got, want := eventNames(t, conn), "new-message message-notification conversation-read message-read"; got != want {
 		t.Errorf("events after the import = %q, want %q", got, want)
 	}
 }

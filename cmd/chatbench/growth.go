@@ -33,6 +33,9 @@ type growthRatio struct {
 	Mode    string  `json:"mode"`
 	Poll    float64 `json:"poll"`
 	History float64 `json:"history"`
+	// Inbox is the conversation list of the user with the most
+	// conversations: p99 at the largest size over the smallest.
+	Inbox float64 `json:"conversations"`
 }
 
 type growthPoint struct {
@@ -59,7 +62,24 @@ type growthMode struct {
 	HistoryP50 float64 `json:"history_p50_ms"`
 	HistoryP95 float64 `json:"history_p95_ms"`
 	HistoryP99 float64 `json:"history_p99_ms"`
+	// Inbox is GET /api/conversations for users with 10, 1,000 and 10,000
+	// conversations.
+	Inbox []inboxLatency `json:"conversations"`
 }
+
+// inboxLatency is the conversation list's latency for one user.
+type inboxLatency struct {
+	Conversations int     `json:"conversations"`
+	P50           float64 `json:"p50_ms"`
+	P95           float64 `json:"p95_ms"`
+	P99           float64 `json:"p99_ms"`
+}
+
+// inboxSizes are the conversation counts of the users whose lists growth
+// measures: each has this many 1:1 chats, one message each.
+var inboxSizes = []int{10, 1000, 10000}
+
+func inboxUser(conversations int) string { return fmt.Sprintf("inbox%d", conversations) }
 
 // growthModes are the query exec modes growth measures, by URL parameter.
 var growthModes = []string{"cache_statement", "exec"}
@@ -103,6 +123,9 @@ func (b *bench) growth(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := seedInboxes(ctx, db.pool); err != nil {
+		return err
+	}
 	res := &growthResult{}
 	seeded := 0
 	for _, size := range b.opts.growthSizes {
@@ -128,9 +151,17 @@ func (b *bench) growth(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			p.Modes = append(p.Modes, growthMode{Mode: mode,
+			m := growthMode{Mode: mode,
 				PollP50: pct(poll, .5), PollP95: pct(poll, .95), PollP99: pct(poll, .99),
-				HistoryP50: pct(hist, .5), HistoryP95: pct(hist, .95), HistoryP99: pct(hist, .99)})
+				HistoryP50: pct(hist, .5), HistoryP95: pct(hist, .95), HistoryP99: pct(hist, .99)}
+			for _, n := range inboxSizes {
+				lat, err := g.measureInbox(ctx, apps[mode], inboxUser(n), b.opts.growthIters)
+				if err != nil {
+					return err
+				}
+				m.Inbox = append(m.Inbox, inboxLatency{Conversations: n, P50: pct(lat, .5), P95: pct(lat, .95), P99: pct(lat, .99)})
+			}
+			p.Modes = append(p.Modes, m)
 		}
 		if p.Plans, err = g.explain(ctx, explainApp, &notices); err != nil {
 			return err
@@ -141,8 +172,10 @@ func (b *bench) growth(ctx context.Context) error {
 	if n := len(res.Points); n > 0 {
 		for i, mode := range growthModes {
 			first, last := res.Points[0].Modes[i], res.Points[n-1].Modes[i]
+			k := len(inboxSizes) - 1
 			res.Ratios = append(res.Ratios, growthRatio{Mode: mode,
-				Poll: round2(last.PollP99 / first.PollP99), History: round2(last.HistoryP99 / first.HistoryP99)})
+				Poll: round2(last.PollP99 / first.PollP99), History: round2(last.HistoryP99 / first.HistoryP99),
+				Inbox: round2(last.Inbox[k].P99 / first.Inbox[k].P99)})
 		}
 	}
 	b.report.Growth = res
@@ -172,6 +205,29 @@ func seed(ctx context.Context, pool *pgxpool.Pool, from, to int) error {
 		if _, err := pool.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("seed: %s: %w", sql, err)
 		}
+	}
+	return nil
+}
+
+// seedInboxes gives each inbox user its conversations: one message from each
+// of n other users (named, as users who signed in are), a day older than the
+// seeded messages so the lists do not change as growth seeds.
+func seedInboxes(ctx context.Context, pool *pgxpool.Pool) error {
+	for _, n := range inboxSizes {
+		for _, sql := range []string{
+			`INSERT INTO users (id, name) SELECT $1 || '-' || g, 'Contact ' || g FROM generate_series(1, $2::int) g`,
+			`INSERT INTO messages (sender_id, receiver_id, body, created_at)
+			 SELECT $1 || '-' || g, $1, 'hello ' || g, now() - interval '2 days' - g * interval '1 second'
+			 FROM generate_series(1, $2::int) g`,
+		} {
+			if _, err := pool.Exec(ctx, sql, inboxUser(n), n); err != nil {
+				return fmt.Errorf("seed inboxes: %w", err)
+			}
+		}
+	}
+	// As autovacuum would have by then (seed does the same for messages).
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE conversations`); err != nil {
+		return fmt.Errorf("seed inboxes: %w", err)
 	}
 	return nil
 }
@@ -326,6 +382,37 @@ func (g *growthClient) measure(ctx context.Context, app string, iters int) (poll
 	return poll, hist, nil
 }
 
+type conversationsAnswer struct {
+	Conversations []json.RawMessage `json:"conversations"`
+	NextBefore    *string           `json:"next_before"`
+}
+
+// measureInbox reads the user's conversation list iters times, a page of 30
+// at a time from the top to the end and again, as a client scrolling its
+// inbox does; it returns the sorted latencies.
+func (g *growthClient) measureInbox(ctx context.Context, app, user string, iters int) ([]time.Duration, error) {
+	var lat []time.Duration
+	before := ""
+	for range iters {
+		path := "/api/conversations?limit=30"
+		if before != "" {
+			path += "&before=" + url.QueryEscape(before)
+		}
+		var ca conversationsAnswer
+		start := time.Now()
+		if err := g.get(ctx, app, user, path, &ca); err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Since(start))
+		before = ""
+		if ca.NextBefore != nil {
+			before = *ca.NextBefore
+		}
+	}
+	slices.Sort(lat)
+	return lat, nil
+}
+
 // explain runs one poll and two history pages through the handlers whose
 // pool has auto_explain on, and returns the plans by request.
 func (g *growthClient) explain(ctx context.Context, app string, notices *noticeLog) (map[string]string, error) {
@@ -355,6 +442,18 @@ func (g *growthClient) explain(ctx context.Context, app string, notices *noticeL
 		}
 		plans["history next page"] = strings.Join(notices.take(), "\n\n")
 	}
+	var ca conversationsAnswer
+	user := inboxUser(inboxSizes[len(inboxSizes)-1])
+	if err := g.get(ctx, app, user, "/api/conversations?limit=30", &ca); err != nil {
+		return nil, err
+	}
+	plans["conversations first page"] = strings.Join(notices.take(), "\n\n")
+	if ca.NextBefore != nil {
+		if err := g.get(ctx, app, user, "/api/conversations?limit=30&before="+url.QueryEscape(*ca.NextBefore), &ca); err != nil {
+			return nil, err
+		}
+		plans["conversations next page"] = strings.Join(notices.take(), "\n\n")
+	}
 	return plans, nil
 }
 
@@ -364,8 +463,9 @@ func (g *growthClient) explain(ctx context.Context, app string, notices *noticeL
 // Sort reads every message of the chat).
 func planProblems(plans map[string]string) []string {
 	var problems []string
-	for _, name := range []string{"poll", "history first page", "history next page"} {
+	for _, name := range []string{"poll", "history first page", "history next page", "conversations first page", "conversations next page"} {
 		p, ok := plans[name]
+		isList := strings.HasPrefix(name, "conversations")
 		switch {
 		case !ok || p == "":
 			problems = append(problems, name+": no plan captured")
@@ -373,6 +473,10 @@ func planProblems(plans map[string]string) []string {
 			problems = append(problems, name+": sequential scan")
 		case name == "poll" && !strings.Contains(p, "Index Scan using events_log"):
 			problems = append(problems, name+": no range scan of events_log")
+		case isList && !strings.Contains(p, "Index Scan using conversations_recent"):
+			problems = append(problems, name+": no range scan of conversations_recent")
+		case isList && (strings.Contains(p, "Seq Scan on conversations") || strings.Contains(p, "Sort") || strings.Contains(p, "Hash")):
+			problems = append(problems, name+": a scan or sort that grows with the user's conversations")
 		case name != "poll" && strings.Contains(p, "Bitmap Heap Scan on messages"):
 			problems = append(problems, name+": reads the whole chat (bitmap scan + sort), not an ordered index scan")
 		}
@@ -391,18 +495,28 @@ func printGrowth(w io.Writer, r *growthResult) {
 		}
 	}
 	for _, p := range r.Points {
-		plans := "plans as expected (poll: events_log range scan; history: ordered messages_chat_history scan)"
+		plans := "plans as expected (poll: events_log range scan; history: ordered messages_chat_history scan; conversations: conversations_recent range scan)"
 		if len(p.PlanProblems) > 0 {
 			plans = "PLAN PROBLEMS: " + strings.Join(p.PlanProblems, "; ")
 		}
 		fmt.Fprintf(w, "at %d messages: %s\n", p.Messages, plans)
 	}
+	fmt.Fprintf(w, "\n== growth: GET /api/conversations, pages of 30 scrolled to the end and again\n")
+	fmt.Fprintf(w, "%10s %16s %14s %9s %9s %9s\n", "messages", "exec mode", "conversations", "p50", "p95", "p99")
+	for _, p := range r.Points {
+		for _, m := range p.Modes {
+			for _, in := range m.Inbox {
+				fmt.Fprintf(w, "%10d %16s %14d %9.2f %9.2f %9.2f\n", p.Messages, m.Mode, in.Conversations, in.P50, in.P95, in.P99)
+			}
+		}
+	}
 	for _, rt := range r.Ratios {
-		fmt.Fprintf(w, "p99 largest/smallest (%s): poll %.2f (target <= 2), history %.2f\n", rt.Mode, rt.Poll, rt.History)
+		fmt.Fprintf(w, "p99 largest/smallest (%s): poll %.2f (target <= 2), history %.2f, conversations (10,000 per user) %.2f\n",
+			rt.Mode, rt.Poll, rt.History, rt.Inbox)
 	}
 	if n := len(r.Points); n > 0 {
 		last := r.Points[n-1]
-		for _, name := range []string{"poll", "history first page", "history next page"} {
+		for _, name := range []string{"poll", "history first page", "history next page", "conversations first page", "conversations next page"} {
 			if plan, ok := last.Plans[name]; ok {
 				fmt.Fprintf(w, "\n-- plan of %s at %d messages (auto_explain on a fresh connection, actual times):\n%s\n", name, last.Messages, plan)
 			}

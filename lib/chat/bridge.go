@@ -20,7 +20,8 @@ type DatabaseWebhook struct {
 // RowEvents names the events the schema's triggers wrote for one row.
 type RowEvents struct {
 	// MessageID: the new-message and message-notification events of the
-	// message (by dedupe key) and the message-read events naming it.
+	// message (by dedupe key), and the message-read, message-updated,
+	// message-deleted and reaction-changed events naming it.
 	MessageID string
 	// RoomID and UserID: the user-joined events of that member (by dedupe
 	// key prefix), or with Left its user-left events.

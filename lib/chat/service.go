@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -143,10 +144,10 @@ func (s *Service) check(in any) error {
 // describe turns one validator failure into words a client developer can act on.
 func describe(fe validator.FieldError) string {
 	switch fe.Tag() {
-	case "required", "required_without":
+	case "required", "required_without", "required_without_all":
 		return "required"
 	case "excluded_with":
-		return "not allowed together with " + strings.ToLower(fe.Param())
+		return "not allowed together with " + jsonName(fe.Param())
 	case "max", "min":
 		unit := " characters"
 		if k := fe.Kind(); k == reflect.Slice || k == reflect.Array || k == reflect.Map {
@@ -166,6 +167,19 @@ func describe(fe validator.FieldError) string {
 		return "invalid element"
 	}
 	return "invalid (" + fe.Tag() + ")"
+}
+
+// jsonName spells a Go field name as its JSON field: RoomID is room_id.
+func jsonName(field string) string {
+	var b strings.Builder
+	for i, r := range field {
+		upper := r >= 'A' && r <= 'Z'
+		if upper && i > 0 && !(field[i-1] >= 'A' && field[i-1] <= 'Z') {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 // publish sends events with the publish deadline and records them as

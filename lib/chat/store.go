@@ -48,6 +48,8 @@ type Store interface {
 	MarkPublished(ctx context.Context, seqs []int64) error
 
 	RoomStore
+	ConversationStore
+	MessageChangeStore
 	PreferenceStore
 	PresenceStore
 	OutboxStore

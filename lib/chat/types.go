@@ -37,28 +37,56 @@ type Message struct {
 	Attachment *Attachment
 	CreatedAt  time.Time
 	ReadAt     *time.Time
+	// Version is 1 when created, +1 per edit, delete or change of reactions.
+	Version   int
+	EditedAt  *time.Time
+	DeletedAt *time.Time
+	// Reactions summarises who reacted with what, in order of first use.
+	Reactions []ReactionCount
+}
+
+// ReactionCount is one emoji's reactions to a message: how many, and the
+// first MaxReactionUsers users who reacted.
+type ReactionCount struct {
+	Emoji string   `json:"emoji"`
+	Count int      `json:"count"`
+	Users []string `json:"users"`
 }
 
 // MarshalJSON writes the API.md Message object; times use FormatTime, as the
 // events written by the database do.
 func (m Message) MarshalJSON() ([]byte, error) {
-	var readAt *string
-	if m.ReadAt != nil {
-		s := FormatTime(*m.ReadAt)
-		readAt = &s
+	reactions := m.Reactions
+	if reactions == nil {
+		reactions = []ReactionCount{}
 	}
 	return json.Marshal(struct {
-		ID         string      `json:"id"`
-		ClientID   *string     `json:"client_id"`
-		Channel    string      `json:"channel"`
-		SenderID   string      `json:"sender_id"`
-		ReceiverID *string     `json:"receiver_id"`
-		RoomID     *string     `json:"room_id"`
-		Body       string      `json:"body"`
-		Attachment *Attachment `json:"attachment"`
-		CreatedAt  string      `json:"created_at"`
-		ReadAt     *string     `json:"read_at"`
-	}{m.ID, m.ClientID, m.Channel, m.SenderID, m.ReceiverID, m.RoomID, m.Body, m.Attachment, FormatTime(m.CreatedAt), readAt})
+		ID         string          `json:"id"`
+		ClientID   *string         `json:"client_id"`
+		Channel    string          `json:"channel"`
+		SenderID   string          `json:"sender_id"`
+		ReceiverID *string         `json:"receiver_id"`
+		RoomID     *string         `json:"room_id"`
+		Body       string          `json:"body"`
+		Attachment *Attachment     `json:"attachment"`
+		CreatedAt  string          `json:"created_at"`
+		ReadAt     *string         `json:"read_at"`
+		Version    int             `json:"version"`
+		EditedAt   *string         `json:"edited_at"`
+		DeletedAt  *string         `json:"deleted_at"`
+		Reactions  []ReactionCount `json:"reactions"`
+	}{m.ID, m.ClientID, m.Channel, m.SenderID, m.ReceiverID, m.RoomID, m.Body, m.Attachment,
+		FormatTime(m.CreatedAt), formatOptionalTime(m.ReadAt), m.Version,
+		formatOptionalTime(m.EditedAt), formatOptionalTime(m.DeletedAt), reactions})
+}
+
+// formatOptionalTime is FormatTime for a time that may be unset (JSON null).
+func formatOptionalTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := FormatTime(*t)
+	return &s
 }
 
 // FormatTime is the one time format of the API: UTC with milliseconds and 'Z'.

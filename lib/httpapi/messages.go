@@ -68,6 +68,15 @@ func handleRead(d *Deps) http.Handler {
 			writeError(w, r, d.Log, err)
 			return
 		}
+		if in.RoomID != "" {
+			res, err := d.Chat.MarkRoomRead(r.Context(), caller(r), in)
+			if err != nil {
+				writeError(w, r, d.Log, err)
+				return
+			}
+			encode(w, http.StatusOK, res)
+			return
+		}
 		res, err := d.Chat.MarkRead(r.Context(), caller(r), in)
 		if err != nil {
 			writeError(w, r, d.Log, err)

@@ -270,7 +270,9 @@ func TestReadIsForTheReceiverOnlyAndAllOrNothing(t *testing.T) {
 
 	first := a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "1"}).expect(t, http.StatusCreated).field("message", "id")
 	second := a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "2"}).expect(t, http.StatusCreated).field("message", "id")
-	own := a.do("POST", "/api/messages/send", "bob", map[string]any{"to": "alice", "body": "mine"}).expect(t, http.StatusCreated).field("message", "id")
+	// To carol: writing to alice would mark alice's messages read (sending
+	// marks the conversation read for the sender).
+	own := a.do("POST", "/api/messages/send", "bob", map[string]any{"to": "carol", "body": "mine"}).expect(t, http.StatusCreated).field("message", "id")
 
 	// One id bob sent himself: nothing is marked.
 	a.do("POST", "/api/messages/read", "bob", map[string]any{"message_ids": []any{first, own}}).expect(t, http.StatusForbidden)

@@ -45,6 +45,10 @@ var (
 	Presence        = &Route{Name: "Presence", Path: "/api/presence", Methods: get(handlePresence)}
 	PusherWebhook   = &Route{Name: "PusherWebhook", Path: "/api/pusher/webhook", Methods: post(handlePusherWebhook), Public: true}
 	DatabaseWebhook = &Route{Name: "DatabaseWebhook", Path: "/api/webhooks/database", Methods: post(handleDatabaseWebhook), Public: true}
+	Conversations   = &Route{Name: "Conversations", Path: "/api/conversations", Methods: get(handleConversations)}
+	Edit            = &Route{Name: "Edit", Path: "/api/messages/edit", Methods: post(handleEdit)}
+	Delete          = &Route{Name: "Delete", Path: "/api/messages/delete", Methods: post(handleDelete)}
+	React           = &Route{Name: "React", Path: "/api/messages/react", Methods: post(handleReact)}
 	CronOutbox      = &Route{Name: "CronOutbox", Path: "/api/cron/outbox", Methods: get(handleCronOutbox), Public: true, Timeout: 25 * time.Second}
 
 	Attachments    = &Route{Name: "Attachments", Path: "/api/attachments", Methods: post(handleRequestUpload)}
@@ -59,6 +63,7 @@ func Routes() []*Route {
 		Rooms, JoinRoom, LeaveRoom, Preferences,
 		Presence, PusherWebhook, DatabaseWebhook, CronOutbox,
 		Attachments, AttachmentFile,
+		Conversations, Edit, Delete, React,
 	}
 }
 

@@ -12,7 +12,8 @@ const maxRowEvents = 100
 
 // claimRowSQL locks the pending events of one row, as the schema's triggers
 // wrote them: a message's new-message and message-notification events (by the
-// id in their data, $1) and the message-read events naming it, user-joined
+// id in their data, $1), the message-read events naming it and its edits,
+// tombstone and reactions (message-updated, message-deleted, reaction-changed), user-joined
 // events of a member by dedupe key prefix ($2), or user-left events of a
 // member ($3 channel, $4 user). Starting from events_pending keeps the scan to
 // the events not yet published, a handful when Pusher keeps up.
@@ -21,7 +22,9 @@ FROM events_pending p JOIN events e ON e.id = p.event_id
 WHERE ($1::text IS NOT NULL
        AND ((e.event = 'new-message' AND e.data ->> 'id' = $1::text)
             OR (e.event = 'message-notification' AND e.data ->> 'message_id' = $1::text)
-            OR (e.event = 'message-read' AND e.data -> 'message_ids' @> jsonb_build_array($1::text))))
+            OR (e.event = 'message-read' AND e.data -> 'message_ids' @> jsonb_build_array($1::text))
+            OR (e.event IN ('message-updated', 'message-deleted') AND e.data ->> 'id' = $1::text)
+            OR (e.event = 'reaction-changed' AND e.data ->> 'message_id' = $1::text)))
    OR ($2::text IS NOT NULL AND e.event = 'user-joined' AND starts_with(e.dedupe_key, $2::text))
    OR ($3::text IS NOT NULL AND e.event = 'user-left'
        AND e.channel = $3::text AND e.data ->> 'user_id' = $4::text)

@@ -13,7 +13,8 @@ import (
 
 // messageColumns is the select list every message query returns; messageRow
 // scans it. The attachment travels as text for every query exec mode alike.
-const messageColumns = `id::text, client_id, sender_id, receiver_id, room_id, body, attachment::text, created_at, read_at`
+const messageColumns = `id::text, client_id, sender_id, receiver_id, room_id, body, attachment::text, created_at, read_at,
+version, edited_at, deleted_at, reactions::text`
 
 // upsertSender is the statement that records a sender's display name, with
 // the given parameters for the sender, the name and the room, reading from
@@ -257,22 +258,34 @@ type messageRow struct {
 	attachment *string
 	createdAt  time.Time
 	readAt     *time.Time
+	version    int
+	editedAt   *time.Time
+	deletedAt  *time.Time
+	reactions  string
 }
 
 func (r *messageRow) dest() []any {
-	return []any{&r.id, &r.clientID, &r.senderID, &r.receiverID, &r.roomID, &r.body, &r.attachment, &r.createdAt, &r.readAt}
+	return []any{&r.id, &r.clientID, &r.senderID, &r.receiverID, &r.roomID, &r.body, &r.attachment, &r.createdAt, &r.readAt,
+		&r.version, &r.editedAt, &r.deletedAt, &r.reactions}
 }
 
 func (r *messageRow) message() (chat.Message, error) {
 	m := chat.Message{
 		ID: r.id, ClientID: r.clientID, SenderID: r.senderID, ReceiverID: r.receiverID,
 		RoomID: r.roomID, Body: r.body, CreatedAt: r.createdAt, ReadAt: r.readAt,
+		Version: r.version, EditedAt: r.editedAt, DeletedAt: r.deletedAt,
 	}
 	switch {
 	case r.roomID != nil:
 		m.Channel = chat.RoomChannel(*r.roomID)
 	case r.receiverID != nil:
 		m.Channel = chat.ChatChannel(r.senderID, *r.receiverID)
+	}
+	// Most messages have no reactions: skip decoding the empty list.
+	if r.reactions != "[]" {
+		if err := json.Unmarshal([]byte(r.reactions), &m.Reactions); err != nil {
+			return chat.Message{}, fmt.Errorf("message %s: reactions: %w", r.id, err)
+		}
 	}
 	m.Attachment = readAttachment(r.attachment)
 	return m, nil
@@ -298,10 +311,14 @@ func readAttachment(stored *string) *chat.Attachment {
 type nullableMessageRow struct {
 	id, clientID, senderID, receiverID, roomID, body, attachment *string
 	createdAt, readAt                                            *time.Time
+	version                                                      *int
+	editedAt, deletedAt                                          *time.Time
+	reactions                                                    *string
 }
 
 func (r *nullableMessageRow) dest() []any {
-	return []any{&r.id, &r.clientID, &r.senderID, &r.receiverID, &r.roomID, &r.body, &r.attachment, &r.createdAt, &r.readAt}
+	return []any{&r.id, &r.clientID, &r.senderID, &r.receiverID, &r.roomID, &r.body, &r.attachment, &r.createdAt, &r.readAt,
+		&r.version, &r.editedAt, &r.deletedAt, &r.reactions}
 }
 
 // message reads a row whose id is not NULL: the other NOT NULL columns are set too.
@@ -309,6 +326,7 @@ func (r *nullableMessageRow) message() (chat.Message, error) {
 	row := messageRow{
 		id: *r.id, clientID: r.clientID, senderID: *r.senderID, receiverID: r.receiverID, roomID: r.roomID,
 		body: *r.body, attachment: r.attachment, createdAt: *r.createdAt, readAt: r.readAt,
+		version: *r.version, editedAt: r.editedAt, deletedAt: r.deletedAt, reactions: *r.reactions,
 	}
 	return row.message()
 }

@@ -14,12 +14,17 @@ import (
 // TestQueriesUseTheirIndexes checks the plans of the hot queries on a seeded,
 // analyzed database: history pages are one range scan of their index with
 // the keyset condition in the Index Cond (no Sort, no OFFSET-like scan from
-// the newest row), and poll range-scans events_log.
+// the newest row), poll range-scans events_log, and a conversation list page
+// is one range scan of conversations_recent.
 func TestQueriesUseTheirIndexes(t *testing.T) {
 	pool, _ := dbtest.NewPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for _, sql := range []string{
+		// A user with 3,000 conversations, one message each.
+		`INSERT INTO users (id, name) SELECT 'w' || g, 'W' FROM generate_series(1, 3000) g`,
+		`INSERT INTO messages (sender_id, receiver_id, body, created_at)
+		 SELECT 'w' || g, 'hub', 'm', now() - g * interval '1 second' FROM generate_series(1, 3000) g`,
 		`INSERT INTO rooms (id, name, created_by) SELECT 'r' || g, 'room', 'u0' FROM generate_series(0, 49) g`,
 		`INSERT INTO room_members (room_id, user_id) SELECT 'r' || g, 'u' || g FROM generate_series(0, 49) g`,
 		`INSERT INTO messages (sender_id, receiver_id, body, created_at)
@@ -45,7 +50,13 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	var chatBefore, roomBefore, xid string
+	var (
+		chatBefore, roomBefore, xid string
+		listBefore                  time.Time
+	)
+	if err := pool.QueryRow(ctx, `SELECT updated_at FROM conversations WHERE user_id = 'hub' ORDER BY updated_at DESC OFFSET 100 LIMIT 1`).Scan(&listBefore); err != nil {
+		t.Fatal(err)
+	}
 	if err := pool.QueryRow(ctx, `SELECT id::text FROM messages WHERE sender_id = 'u7' AND receiver_id = 'v7' ORDER BY created_at DESC OFFSET 30 LIMIT 1`).Scan(&chatBefore); err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +84,14 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 		{"room page before", roomPageBeforeSQL, []any{"r7", roomBefore, 50},
 			[]string{"Index Scan using messages_room_history", "(ROW(created_at, id) < ROW("},
 			[]string{"Sort", "Seq Scan"}},
+		{"conversations", conversationsSQL, []any{"hub", 31},
+			// rooms holds 50 rows here: a Seq Scan of it is the planner's
+			// fair choice, and one lookup per listed room all the same.
+			[]string{"Index Scan using conversations_recent", "Limit", "Index Scan using users_pkey", "Index Scan using messages_pkey"},
+			[]string{"Sort", "Seq Scan on conversations", "Seq Scan on users", "Seq Scan on messages", "Hash"}},
+		{"conversations before", conversationsBeforeSQL, []any{"hub", 31, listBefore, "chat:w100"},
+			[]string{"Index Scan using conversations_recent", "Index Cond: ((user_id = 'hub'::text) AND (ROW(updated_at, id) < ROW("},
+			[]string{"Sort", "Seq Scan on conversations", "Seq Scan on users", "Seq Scan on messages", "Hash"}},
 		{"poll", pollSQL, []any{xid, int64(0), "u7", 101, defaultPollScanBudget},
 			[]string{"Index Scan using events_log", "Index Cond: ((ROW(xid, id) > ROW("},
 			// The one sort orders the page (at most limit+1 rows).
