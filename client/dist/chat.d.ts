@@ -3,7 +3,7 @@ import { type FileLike, type SendFileOptions, type Uploader } from './files.js';
 import { Observable, type Unsubscribe } from './observable.js';
 import { type OutboxQueue, type QueuedMessage } from './queue.js';
 import { type TypingTimings } from './typing.js';
-import type { Attachment, ChannelEvent, ChatMessage, ChatTarget, Clock, Message, ReadReceipt, TypingUser } from './types.js';
+import type { Attachment, ChannelEvent, ChatMessage, ChatTarget, Clock, Message, MessageDeleted, ReactionChanged, ReactionCount, ReadReceipt, TypingUser } from './types.js';
 /** What a chat shows; a new object on every change. */
 export interface ChatState {
     /** Ordered by created_at, then id; pending messages carry their local time. */
@@ -57,6 +57,13 @@ export declare class Chat {
     private readonly remoteTyping;
     private readonly unsubscribes;
     private typing;
+    /**
+     * Changes to messages not loaded yet (an edit's tombstone or reactions that
+     * overtook the message itself, say on a slow poll), applied when it arrives.
+     */
+    private readonly early;
+    /** What this user changed and the server has not answered yet, shown over the message. */
+    private readonly optimistic;
     private nextBefore;
     private historyLoaded;
     private loading;
@@ -88,6 +95,17 @@ export declare class Chat {
     markVisible(messageIds: readonly string[]): void;
     /** loadOlder fetches the page of history before the oldest loaded message. */
     loadOlder(): Promise<void>;
+    /**
+     * edit replaces the body of one of this user's messages. The timeline shows
+     * the new body at once; it settles on the message the server answers (or
+     * on a newer version that arrived meanwhile), and goes back if the server
+     * refuses. Rejects with the server's ChatwireError.
+     */
+    edit(messageId: string, body: string): Promise<Message>;
+    /** remove deletes one of this user's messages, leaving a tombstone; optimistic like edit. */
+    remove(messageId: string): Promise<Message>;
+    /** react adds (on) or takes back this user's reaction with the emoji; optimistic like edit. */
+    react(messageId: string, emoji: string, on: boolean): Promise<ReactionCount[]>;
     /** discard removes a failed message from the timeline. */
     discard(clientId: string): void;
     /**
@@ -101,6 +119,10 @@ export declare class Chat {
     receive(message: Message): void;
     /** applyRead sets read_at on the messages a receipt names. */
     applyRead(receipt: ReadReceipt): void;
+    /** applyDeleted turns a message into its tombstone, unless a newer version is known. */
+    applyDeleted(d: MessageDeleted): void;
+    /** applyReactions sets a message's reactions, unless a newer version is known. */
+    applyReactions(r: ReactionChanged): void;
     /** fail shows a queued message the server refused for good. */
     fail(item: QueuedMessage): void;
     /** refresh merges the newest page of history (after opening and after every re-subscription). */
@@ -111,12 +133,18 @@ export declare class Chat {
     private loadHistory;
     /** sendTyping posts one typing event; it resolves with the wait the server asked for when it refused a start. */
     private sendTyping;
+    /**
+     * change shows a change of this user at once and runs the request; the
+     * optimistic copy goes when the request ends, whatever its outcome, and the
+     * timeline then shows what the server said (a newer version always wins).
+     */
+    private change;
     private publish;
 }
 /**
- * mergeMessage combines two copies of the same message: a read_at once known
- * stays, and a truncated copy (an event over Pusher's size limit) never
- * replaces a whole one. Returns `existing` itself when nothing changes, so an
- * event delivered twice re-renders nothing.
+ * mergeMessage combines two copies of the same message: the higher version
+ * wins, a read_at once known stays, and a truncated copy (an event over
+ * Pusher's size limit) never replaces a whole one. Returns `existing` itself
+ * when nothing changes, so an event delivered twice re-renders nothing.
  */
 export declare function mergeMessage(existing: ChatMessage, incoming: Message): ChatMessage;

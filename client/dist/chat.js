@@ -7,6 +7,7 @@ import { uploadFile } from './files.js';
 import { Observable } from './observable.js';
 import { newClientId } from './queue.js';
 import { RemoteTyping, TypingSender } from './typing.js';
+import { deleted, reacted, toggleReaction, versionOf } from './versions.js';
 const historyPageSize = 50;
 /** channelOf is the channel of a chat target, as the user `me` sees it. */
 export function channelOf(me, target) {
@@ -30,6 +31,13 @@ export class Chat {
         this.listeners = new Set();
         this.unsubscribes = [];
         this.typing = [];
+        /**
+         * Changes to messages not loaded yet (an edit's tombstone or reactions that
+         * overtook the message itself, say on a slow poll), applied when it arrives.
+         */
+        this.early = new Map();
+        /** What this user changed and the server has not answered yet, shown over the message. */
+        this.optimistic = new Map();
         this.nextBefore = null;
         this.historyLoaded = false;
         this.loading = 0;
@@ -108,6 +116,38 @@ export class Chat {
             return;
         await this.loadHistory(this.nextBefore);
     }
+    /**
+     * edit replaces the body of one of this user's messages. The timeline shows
+     * the new body at once; it settles on the message the server answers (or
+     * on a newer version that arrived meanwhile), and goes back if the server
+     * refuses. Rejects with the server's ChatwireError.
+     */
+    edit(messageId, body) {
+        return this.change(messageId, { body: body.trim(), edited_at: new Date(this.host.clock.now()).toISOString() }, async () => {
+            const answer = await this.host.api.post('/api/messages/edit', { id: messageId, body });
+            this.merge(answer.message);
+            return answer.message;
+        });
+    }
+    /** remove deletes one of this user's messages, leaving a tombstone; optimistic like edit. */
+    remove(messageId) {
+        const now = new Date(this.host.clock.now()).toISOString();
+        return this.change(messageId, { body: '', attachment: null, deleted_at: now }, async () => {
+            const answer = await this.host.api.post('/api/messages/delete', { id: messageId });
+            this.merge(answer.message);
+            return answer.message;
+        });
+    }
+    /** react adds (on) or takes back this user's reaction with the emoji; optimistic like edit. */
+    react(messageId, emoji, on) {
+        const current = this.entries.get(messageId);
+        const base = this.optimistic.get(messageId)?.reactions ?? current?.reactions ?? [];
+        return this.change(messageId, { reactions: toggleReaction(base, emoji, this.host.userId, on) }, async () => {
+            const answer = await this.host.api.post('/api/messages/react', { id: messageId, emoji, on });
+            this.applyReactions(answer);
+            return answer.reactions;
+        });
+    }
     /** discard removes a failed message from the timeline. */
     discard(clientId) {
         if (this.entries.get(`client:${clientId}`)?.status === 'failed') {
@@ -157,6 +197,34 @@ export class Chat {
         if (changed)
             this.publish();
     }
+    /** applyDeleted turns a message into its tombstone, unless a newer version is known. */
+    applyDeleted(d) {
+        const m = this.entries.get(d.id);
+        if (!m) {
+            this.early.set(d.id, { ...this.early.get(d.id), deleted: d });
+            return;
+        }
+        const next = deleted(m, d);
+        if (next !== m) {
+            this.entries.set(d.id, next);
+            this.publish();
+        }
+    }
+    /** applyReactions sets a message's reactions, unless a newer version is known. */
+    applyReactions(r) {
+        const m = this.entries.get(r.message_id);
+        if (!m) {
+            const seen = this.early.get(r.message_id);
+            if (!seen?.reactions || versionOf(seen.reactions) < versionOf(r))
+                this.early.set(r.message_id, { ...seen, reactions: r });
+            return;
+        }
+        const next = reacted(m, r);
+        if (next !== m) {
+            this.entries.set(r.message_id, next);
+            this.publish();
+        }
+    }
     /** fail shows a queued message the server refused for good. */
     fail(item) {
         if (item.channel !== this.channel)
@@ -181,6 +249,19 @@ export class Chat {
                     void this.refresh();
                 break;
             }
+            case 'message-updated': {
+                const message = event.data;
+                this.receive(message);
+                if (message.truncated)
+                    void this.refresh();
+                break;
+            }
+            case 'message-deleted':
+                this.applyDeleted(event.data);
+                break;
+            case 'reaction-changed':
+                this.applyReactions(event.data);
+                break;
             case 'message-read':
                 this.applyRead(event.data);
                 break;
@@ -211,7 +292,15 @@ export class Chat {
             changed = this.entries.delete(`client:${message.client_id}`);
         }
         const existing = this.entries.get(message.id);
-        const next = existing ? mergeMessage(existing, message) : toChatMessage(message);
+        let next = existing ? mergeMessage(existing, message) : toChatMessage(message);
+        const early = this.early.get(message.id);
+        if (early) {
+            this.early.delete(message.id);
+            if (early.reactions)
+                next = reacted(next, early.reactions);
+            if (early.deleted)
+                next = deleted(next, early.deleted);
+        }
         if (next !== existing) {
             this.entries.set(message.id, next);
             changed = true;
@@ -287,10 +376,40 @@ export class Chat {
             return undefined;
         }
     }
+    /**
+     * change shows a change of this user at once and runs the request; the
+     * optimistic copy goes when the request ends, whatever its outcome, and the
+     * timeline then shows what the server said (a newer version always wins).
+     */
+    async change(messageId, overlay, request) {
+        if (this.closedFlag)
+            throw new Error('chatwire: the chat is closed');
+        if (!this.entries.has(messageId))
+            throw new Error(`chatwire: no message ${messageId} in this chat`);
+        this.optimistic.set(messageId, { ...this.optimistic.get(messageId), ...overlay });
+        this.publish();
+        try {
+            return await request();
+        }
+        catch (err) {
+            const error = err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err));
+            this.host.report(error);
+            throw error;
+        }
+        finally {
+            this.optimistic.delete(messageId);
+            this.publish();
+        }
+    }
     publish() {
         if (this.closedFlag)
             return;
-        const messages = [...this.entries.values()].sort(compareMessages);
+        const messages = [...this.entries.values()]
+            .map((m) => {
+            const overlay = this.optimistic.get(m.id);
+            return overlay ? { ...m, ...overlay } : m;
+        })
+            .sort(compareMessages);
         this.state.set({
             messages,
             typing: this.typing,
@@ -300,12 +419,18 @@ export class Chat {
     }
 }
 /**
- * mergeMessage combines two copies of the same message: a read_at once known
- * stays, and a truncated copy (an event over Pusher's size limit) never
- * replaces a whole one. Returns `existing` itself when nothing changes, so an
- * event delivered twice re-renders nothing.
+ * mergeMessage combines two copies of the same message: the higher version
+ * wins, a read_at once known stays, and a truncated copy (an event over
+ * Pusher's size limit) never replaces a whole one. Returns `existing` itself
+ * when nothing changes, so an event delivered twice re-renders nothing.
  */
 export function mergeMessage(existing, incoming) {
+    if (versionOf(incoming) < versionOf(existing)) {
+        // An older copy (a slow poll's new-message after an edit): only its read_at can be news.
+        if (existing.read_at !== null || incoming.read_at === null)
+            return existing;
+        return { ...existing, read_at: incoming.read_at };
+    }
     const source = incoming.truncated && !existing.truncated ? existing : incoming;
     const readAt = existing.read_at ?? incoming.read_at;
     if (readAt === existing.read_at && (source === existing || sameContent(existing, incoming)))
@@ -315,6 +440,10 @@ export function mergeMessage(existing, incoming) {
 function sameContent(a, b) {
     return (a.body === b.body &&
         !!a.truncated === !!b.truncated &&
+        versionOf(a) === versionOf(b) &&
+        (a.edited_at ?? null) === (b.edited_at ?? null) &&
+        (a.deleted_at ?? null) === (b.deleted_at ?? null) &&
+        JSON.stringify(a.reactions ?? []) === JSON.stringify(b.reactions ?? []) &&
         JSON.stringify(a.attachment) === JSON.stringify(b.attachment));
 }
 function toChatMessage(message) {
@@ -333,6 +462,10 @@ function pendingMessage(item, me) {
         attachment: item.attachment ?? null,
         created_at: item.created_at,
         read_at: null,
+        version: 1,
+        edited_at: null,
+        deleted_at: null,
+        reactions: [],
         status: 'pending',
     };
 }

@@ -2,6 +2,7 @@ import { ChatwireError, type FetchLike, type TokenGetter } from './api.js';
 import { Chat } from './chat.js';
 import { type Uploader } from './files.js';
 import { type ConnectionTimings } from './connection.js';
+import { Conversations } from './conversations.js';
 import { type NotificationOptions } from './notifications.js';
 import type { Unsubscribe } from './observable.js';
 import { type PresenceSnapshot } from './presence.js';
@@ -89,6 +90,12 @@ export interface ChatwireClient {
     readonly outbox: Watchable<readonly QueuedMessage[]>;
     /** openChat subscribes to the chat's channel and loads its newest history. Close it when done. */
     openChat(target: ChatTarget): Chat;
+    /**
+     * conversations opens the user's conversation list (GET /api/conversations),
+     * kept live by events: last messages, unread counts cleared on every device.
+     * Close it when done.
+     */
+    conversations(): Conversations;
     /**
      * onEvent hears every chatwire event of the channels the client receives,
      * Pusher and poll alike; each event of the log once (by its id), across

@@ -8,6 +8,7 @@ import { presenceChannel, userChannel } from './channels.js';
 import { Chat } from './chat.js';
 import { xhrUploader } from './files.js';
 import { ConnectionMonitor } from './connection.js';
+import { Conversations } from './conversations.js';
 import { Notifier } from './notifications.js';
 import { Poller } from './poll.js';
 import { PresenceStore } from './presence.js';
@@ -35,6 +36,7 @@ class Client {
     constructor(options) {
         this.subscriptions = new Map();
         this.chats = new Set();
+        this.lists = new Set();
         this.eventListeners = new Set();
         this.sends = new Map();
         this.cleanups = [];
@@ -79,6 +81,13 @@ class Client {
         this.chats.add(chat);
         return chat;
     }
+    conversations() {
+        if (this.stopped)
+            throw new Error('chatwire: conversations after disconnect');
+        const list = new Conversations(this);
+        this.lists.add(list);
+        return list;
+    }
     onEvent(listener) {
         this.eventListeners.add(listener);
         return () => {
@@ -98,6 +107,8 @@ class Client {
         // channel; disconnected, unsubscribing removes every channel.
         this.pusher?.disconnect();
         [...this.chats].forEach((chat) => chat.close());
+        [...this.lists].forEach((list) => list.close());
+        this.lists.clear();
         this.stopped = true;
         this.cleanups.splice(0).forEach((cleanup) => cleanup());
         this.poller.dispose();

@@ -1,9 +1,10 @@
 import { type ReactNode } from 'react';
 import type { Chat, ChatState } from './chat.js';
 import { type ChatwireClient, type ClientOptions } from './client.js';
+import type { Conversations, ConversationsState } from './conversations.js';
 import type { PresenceSnapshot } from './presence.js';
 import type { QueuedMessage } from './queue.js';
-import type { ChannelEvent, ChatTarget, ConnectionStatus, Message, TypingUser } from './types.js';
+import type { ChannelEvent, ChatTarget, ConnectionStatus, Message, ReactionCount, TypingUser } from './types.js';
 import type { SendOptions } from './chat.js';
 export interface ChatwireProviderProps {
     /** Options of the signed-in user's client; `null` while signed out (no client, no socket). */
@@ -28,12 +29,31 @@ export interface UseChatResult extends ChatState {
     loadOlder(): Promise<void>;
     /** Call with the ids of messages on screen; unread ones received by the user are marked read. */
     markVisible(messageIds: readonly string[]): void;
+    /** Edit one of the user's messages (shown at once, settled on the server's version). */
+    edit(messageId: string, body: string): Promise<Message>;
+    /** Delete one of the user's messages, leaving a tombstone. */
+    remove(messageId: string): Promise<Message>;
+    /** Add (on) or take back the user's reaction. */
+    react(messageId: string, emoji: string, on: boolean): Promise<ReactionCount[]>;
 }
 /**
  * useChat opens the chat while the component is mounted (target null: none)
  * and closes it, with all its listeners, on unmount or when the target changes.
  */
 export declare function useChat(target: ChatTarget | null): UseChatResult;
+export interface UseConversationsResult extends ConversationsState {
+    /** The open list, null until the client exists. */
+    list: Conversations | null;
+    loadMore(): Promise<void>;
+    refresh(): Promise<void>;
+}
+/**
+ * useConversations opens the user's conversation list while the component is
+ * mounted, kept live by events (new messages, unread counts cleared on every
+ * device, edits, deletes and reactions of last messages), and closes it on
+ * unmount.
+ */
+export declare function useConversations(): UseConversationsResult;
 export interface UseTypingResult {
     /** Other users typing in the chat now. */
     typing: readonly TypingUser[];

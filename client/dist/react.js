@@ -81,7 +81,41 @@ export function useChat(target) {
         send: (body, options) => chat ? chat.send(body, options) : Promise.reject(new Error('chatwire: the chat is not open yet')),
         loadOlder: () => (chat ? chat.loadOlder() : Promise.resolve()),
         markVisible: (ids) => chat?.markVisible(ids),
+        edit: (id, body) => (chat ? chat.edit(id, body) : notOpen()),
+        remove: (id) => (chat ? chat.remove(id) : notOpen()),
+        react: (id, emoji, on) => (chat ? chat.react(id, emoji, on) : notOpen()),
     }), [state, chat]);
+}
+function notOpen() {
+    return Promise.reject(new Error('chatwire: the chat is not open yet'));
+}
+const emptyConversations = { conversations: [], hasMore: false, loading: false, unread: 0 };
+/**
+ * useConversations opens the user's conversation list while the component is
+ * mounted, kept live by events (new messages, unread counts cleared on every
+ * device, edits, deletes and reactions of last messages), and closes it on
+ * unmount.
+ */
+export function useConversations() {
+    const client = useChatwire();
+    const [list, setList] = useState(null);
+    useEffect(() => {
+        if (!client)
+            return;
+        const opened = client.conversations();
+        setList(opened);
+        return () => {
+            opened.close();
+            setList(null);
+        };
+    }, [client]);
+    const state = useWatchable(list?.state, emptyConversations);
+    return useMemo(() => ({
+        ...state,
+        list,
+        loadMore: () => (list ? list.loadMore() : Promise.resolve()),
+        refresh: () => (list ? list.refresh() : Promise.resolve()),
+    }), [state, list]);
 }
 /** useTyping drives the chat's typing indicator both ways. */
 export function useTyping(chat) {

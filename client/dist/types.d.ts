@@ -22,8 +22,64 @@ export interface Message {
     attachment: Attachment | null;
     created_at: string;
     read_at: string | null;
+    /** 1 when created, +1 per edit, delete or reaction change; a higher version is newer. Missing from servers before the inbox: 1. */
+    version?: number;
+    edited_at?: string | null;
+    /** Set on a tombstone: the message was deleted; body is empty and attachment null. */
+    deleted_at?: string | null;
+    /** Who reacted with what, each emoji in the order it was first used. */
+    reactions?: ReactionCount[];
     /** Set by chatwire when the event outgrew Pusher's 10 KB: body and attachment are missing. */
     truncated?: boolean;
+}
+/** One emoji's reactions to a message: how many, and up to 10 of the users. */
+export interface ReactionCount {
+    emoji: string;
+    count: number;
+    users: string[];
+}
+/** `message-deleted` data. */
+export interface MessageDeleted {
+    id: string;
+    channel: string;
+    deleted_at: string;
+    version: number;
+}
+/** `reaction-changed` data, and the answer of `POST /api/messages/react`. */
+export interface ReactionChanged {
+    message_id: string;
+    channel: string;
+    emoji: string;
+    user_id: string;
+    on: boolean;
+    reactions: ReactionCount[];
+    version?: number;
+}
+/** One entry of `GET /api/conversations`: a 1:1 chat or a room. */
+export interface Conversation {
+    /** `chat:<other user id>` or `room:<room id>`. */
+    id: string;
+    kind: 'chat' | 'room';
+    channel: string;
+    with?: {
+        id: string;
+        name: string;
+    };
+    room?: {
+        id: string;
+        name: string;
+        visibility: string;
+    };
+    last_message: Message | null;
+    unread_count: number;
+    last_read_at: string | null;
+    updated_at: string;
+}
+/** `conversation-read` data: one of the user's devices read a conversation. */
+export interface ConversationRead {
+    conversation_id: string;
+    read_at: string;
+    unread_count: number;
 }
 /**
  * A message as a chat shows it: `sent` once the server stored it, `pending`

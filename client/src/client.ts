@@ -9,6 +9,7 @@ import { presenceChannel, userChannel } from './channels.js';
 import { Chat, type ChatHost } from './chat.js';
 import { xhrUploader, type Uploader } from './files.js';
 import { ConnectionMonitor, type ConnectionTimings } from './connection.js';
+import { Conversations } from './conversations.js';
 import { Notifier, type NotificationOptions } from './notifications.js';
 import type { Unsubscribe } from './observable.js';
 import { Poller } from './poll.js';
@@ -133,6 +134,12 @@ export interface ChatwireClient {
   /** openChat subscribes to the chat's channel and loads its newest history. Close it when done. */
   openChat(target: ChatTarget): Chat;
   /**
+   * conversations opens the user's conversation list (GET /api/conversations),
+   * kept live by events: last messages, unread counts cleared on every device.
+   * Close it when done.
+   */
+  conversations(): Conversations;
+  /**
    * onEvent hears every chatwire event of the channels the client receives,
    * Pusher and poll alike; each event of the log once (by its id), across
    * Pusher, poll, reconnects and reloads.
@@ -176,6 +183,7 @@ class Client implements ChatwireClient, ChatHost {
   private readonly receipts: ReadReceipts;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly chats = new Set<Chat>();
+  private readonly lists = new Set<Conversations>();
   private readonly eventListeners = new Set<(event: ChannelEvent) => void>();
   private readonly sends = new Map<string, { resolve: (m: Message) => void; reject: (e: ChatwireError) => void }>();
   private readonly cleanups: Unsubscribe[] = [];
@@ -251,6 +259,13 @@ class Client implements ChatwireClient, ChatHost {
     return chat;
   }
 
+  conversations(): Conversations {
+    if (this.stopped) throw new Error('chatwire: conversations after disconnect');
+    const list = new Conversations(this);
+    this.lists.add(list);
+    return list;
+  }
+
   onEvent(listener: (event: ChannelEvent) => void): Unsubscribe {
     this.eventListeners.add(listener);
     return () => {
@@ -271,6 +286,8 @@ class Client implements ChatwireClient, ChatHost {
     // channel; disconnected, unsubscribing removes every channel.
     this.pusher?.disconnect();
     [...this.chats].forEach((chat) => chat.close());
+    [...this.lists].forEach((list) => list.close());
+    this.lists.clear();
     this.stopped = true;
     this.cleanups.splice(0).forEach((cleanup) => cleanup());
     this.poller.dispose();

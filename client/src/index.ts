@@ -12,6 +12,9 @@ export type {
 } from './client.js';
 export { Chat, channelOf, compareMessages, mergeMessage } from './chat.js';
 export type { ChatState, SendOptions } from './chat.js';
+export { Conversations } from './conversations.js';
+export type { ConversationsState } from './conversations.js';
+export { versionOf } from './versions.js';
 export { ChatwireError } from './api.js';
 export { uploadFile, xhrUploader } from './files.js';
 export type { FileLike, SendFileOptions, UploadGrant, UploadProgress, Uploader } from './files.js';

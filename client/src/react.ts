@@ -19,9 +19,10 @@ import {
 } from 'react';
 import type { Chat, ChatState } from './chat.js';
 import { createClient, type ChatwireClient, type ClientOptions, type Watchable } from './client.js';
+import type { Conversations, ConversationsState } from './conversations.js';
 import type { PresenceSnapshot } from './presence.js';
 import type { QueuedMessage } from './queue.js';
-import type { ChannelEvent, ChatTarget, ConnectionStatus, Message, TypingUser } from './types.js';
+import type { ChannelEvent, ChatTarget, ConnectionStatus, Message, ReactionCount, TypingUser } from './types.js';
 import type { SendOptions } from './chat.js';
 
 const ClientContext = createContext<ChatwireClient | null>(null);
@@ -97,6 +98,12 @@ export interface UseChatResult extends ChatState {
   loadOlder(): Promise<void>;
   /** Call with the ids of messages on screen; unread ones received by the user are marked read. */
   markVisible(messageIds: readonly string[]): void;
+  /** Edit one of the user's messages (shown at once, settled on the server's version). */
+  edit(messageId: string, body: string): Promise<Message>;
+  /** Delete one of the user's messages, leaving a tombstone. */
+  remove(messageId: string): Promise<Message>;
+  /** Add (on) or take back the user's reaction. */
+  react(messageId: string, emoji: string, on: boolean): Promise<ReactionCount[]>;
 }
 
 /**
@@ -126,8 +133,54 @@ export function useChat(target: ChatTarget | null): UseChatResult {
         chat ? chat.send(body, options) : Promise.reject(new Error('chatwire: the chat is not open yet')),
       loadOlder: () => (chat ? chat.loadOlder() : Promise.resolve()),
       markVisible: (ids: readonly string[]) => chat?.markVisible(ids),
+      edit: (id: string, body: string) => (chat ? chat.edit(id, body) : notOpen()),
+      remove: (id: string) => (chat ? chat.remove(id) : notOpen()),
+      react: (id: string, emoji: string, on: boolean) => (chat ? chat.react(id, emoji, on) : notOpen()),
     }),
     [state, chat],
+  );
+}
+
+function notOpen(): Promise<never> {
+  return Promise.reject(new Error('chatwire: the chat is not open yet'));
+}
+
+const emptyConversations: ConversationsState = { conversations: [], hasMore: false, loading: false, unread: 0 };
+
+export interface UseConversationsResult extends ConversationsState {
+  /** The open list, null until the client exists. */
+  list: Conversations | null;
+  loadMore(): Promise<void>;
+  refresh(): Promise<void>;
+}
+
+/**
+ * useConversations opens the user's conversation list while the component is
+ * mounted, kept live by events (new messages, unread counts cleared on every
+ * device, edits, deletes and reactions of last messages), and closes it on
+ * unmount.
+ */
+export function useConversations(): UseConversationsResult {
+  const client = useChatwire();
+  const [list, setList] = useState<Conversations | null>(null);
+  useEffect(() => {
+    if (!client) return;
+    const opened = client.conversations();
+    setList(opened);
+    return () => {
+      opened.close();
+      setList(null);
+    };
+  }, [client]);
+  const state = useWatchable(list?.state, emptyConversations);
+  return useMemo(
+    () => ({
+      ...state,
+      list,
+      loadMore: () => (list ? list.loadMore() : Promise.resolve()),
+      refresh: () => (list ? list.refresh() : Promise.resolve()),
+    }),
+    [state, list],
   );
 }
 
