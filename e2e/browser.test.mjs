@@ -289,6 +289,51 @@ test('a message to a user whose chat is not open raises a notification; its clic
   await message(alice.page, 'ping from alice').locator('.check[data-state="read"]').waitFor();
 });
 
+test('the unread badge clears on a second tab when the first one reads', async () => {
+  const { alice, bob } = users;
+  // bob's second device: a context of its own, signed in as bob too.
+  const second = await signIn('bob');
+  await openRoom(bob.page); // bob's first tab looks elsewhere
+  await send(alice.page, 'are you there?');
+  const badge = (page) => page.locator('#conversations li[data-conversation="chat:alice"] .unread');
+  await badge(bob.page).waitFor();
+  await badge(second.page).waitFor();
+  await screenshot(second.page, 'bob-second-tab-unread');
+
+  // The first tab reads: the second tab's badge goes, with no reload.
+  await openChat(bob.page, 'alice');
+  await message(bob.page, 'are you there?').waitFor();
+  await badge(second.page).waitFor({ state: 'detached' });
+  await badge(bob.page).waitFor({ state: 'detached' });
+  await screenshot(second.page, 'bob-second-tab-read');
+  await second.context.close();
+});
+
+test('edits, deletes and reactions show on the other side', async () => {
+  const { alice, bob } = users;
+  await openChat(alice.page, 'bob');
+  await openChat(bob.page, 'alice');
+  await send(alice.page, 'tpyo here');
+  await message(bob.page, 'tpyo here').waitFor();
+
+  await message(alice.page, 'tpyo here').locator('[data-action="edit"]').click();
+  await send(alice.page, 'typo here');
+  await message(bob.page, 'typo here').locator('.edited').waitFor();
+  assert.equal(await message(bob.page, 'tpyo here').count(), 0);
+
+  await message(bob.page, 'typo here').locator('[data-action="react"][data-emoji="👍"]').click();
+  await message(alice.page, 'typo here').locator('[data-reaction="👍"]', { hasText: '👍 1' }).waitFor();
+  await screenshot(alice.page, 'alice-sees-reaction');
+
+  await message(alice.page, 'typo here').locator('[data-action="delete"]').click();
+  const tombstone = bob.page.locator('#messages li.message[data-deleted="true"]', { hasText: 'message deleted' });
+  await tombstone.waitFor();
+  assert.equal(await message(bob.page, 'typo here').count(), 0);
+  // The conversation list shows the tombstone as the last line.
+  await bob.page.locator('#conversations li[data-conversation="chat:alice"] .preview', { hasText: 'message deleted' }).waitFor();
+  await screenshot(bob.page, 'bob-sees-tombstone');
+});
+
 test('closing a user\'s browser turns their dot offline for the other', async () => {
   const { alice } = users;
   const bobDot = (online) => alice.page.locator(`#contacts li[data-contact="bob"] .dot[data-online="${online}"]`);

@@ -64,6 +64,8 @@ export declare class Chat {
     private readonly early;
     /** What this user changed and the server has not answered yet, shown over the message. */
     private readonly optimistic;
+    /** created_at of the newest room message from others this user's read mark covers. */
+    private roomSeenUpTo;
     private nextBefore;
     private historyLoaded;
     private loading;
@@ -133,6 +135,12 @@ export declare class Chat {
     private loadHistory;
     /** sendTyping posts one typing event; it resolves with the wait the server asked for when it refused a start. */
     private sendTyping;
+    /**
+     * markRoomSeen moves the user's read mark of the room (every device's badge
+     * clears) when a message from someone else newer than the last mark is on
+     * screen: one request per newer message seen, none otherwise.
+     */
+    private markRoomSeen;
     /**
      * change shows a change of this user at once and runs the request; the
      * optimistic copy goes when the request ends, whatever its outcome, and the

@@ -38,6 +38,8 @@ export class Chat {
         this.early = new Map();
         /** What this user changed and the server has not answered yet, shown over the message. */
         this.optimistic = new Map();
+        /** created_at of the newest room message from others this user's read mark covers. */
+        this.roomSeenUpTo = '';
         this.nextBefore = null;
         this.historyLoaded = false;
         this.loading = 0;
@@ -101,6 +103,10 @@ export class Chat {
      * this user and still unread are marked read in the next batch.
      */
     markVisible(messageIds) {
+        if ('roomId' in this.target) {
+            this.markRoomSeen(messageIds);
+            return;
+        }
         const unread = messageIds.filter((id) => {
             const m = this.entries.get(id);
             return m !== undefined && m.status === 'sent' && m.receiver_id === this.host.userId && m.read_at === null;
@@ -375,6 +381,25 @@ export class Chat {
                 this.host.report(err);
             return undefined;
         }
+    }
+    /**
+     * markRoomSeen moves the user's read mark of the room (every device's badge
+     * clears) when a message from someone else newer than the last mark is on
+     * screen: one request per newer message seen, none otherwise.
+     */
+    markRoomSeen(messageIds) {
+        let newest = '';
+        for (const id of messageIds) {
+            const m = this.entries.get(id);
+            if (m && m.status === 'sent' && m.sender_id !== this.host.userId && m.created_at > newest)
+                newest = m.created_at;
+        }
+        if (newest === '' || newest <= this.roomSeenUpTo || !('roomId' in this.target))
+            return;
+        this.roomSeenUpTo = newest;
+        this.host.api.post('/api/messages/read', { room_id: this.target.roomId }).catch((err) => {
+            this.host.report(err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err)));
+        });
     }
     /**
      * change shows a change of this user at once and runs the request; the

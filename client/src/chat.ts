@@ -96,6 +96,8 @@ export class Chat {
   private readonly early = new Map<string, { deleted?: MessageDeleted; reactions?: ReactionChanged }>();
   /** What this user changed and the server has not answered yet, shown over the message. */
   private readonly optimistic = new Map<string, Partial<Message>>();
+  /** created_at of the newest room message from others this user's read mark covers. */
+  private roomSeenUpTo = '';
   private nextBefore: string | null = null;
   private historyLoaded = false;
   private loading = 0;
@@ -169,6 +171,10 @@ export class Chat {
    * this user and still unread are marked read in the next batch.
    */
   markVisible(messageIds: readonly string[]): void {
+    if ('roomId' in this.target) {
+      this.markRoomSeen(messageIds);
+      return;
+    }
     const unread = messageIds.filter((id) => {
       const m = this.entries.get(id);
       return m !== undefined && m.status === 'sent' && m.receiver_id === this.host.userId && m.read_at === null;
@@ -439,6 +445,24 @@ export class Chat {
       if (err instanceof ChatwireError && !err.retryable) this.host.report(err);
       return undefined;
     }
+  }
+
+  /**
+   * markRoomSeen moves the user's read mark of the room (every device's badge
+   * clears) when a message from someone else newer than the last mark is on
+   * screen: one request per newer message seen, none otherwise.
+   */
+  private markRoomSeen(messageIds: readonly string[]): void {
+    let newest = '';
+    for (const id of messageIds) {
+      const m = this.entries.get(id);
+      if (m && m.status === 'sent' && m.sender_id !== this.host.userId && m.created_at > newest) newest = m.created_at;
+    }
+    if (newest === '' || newest <= this.roomSeenUpTo || !('roomId' in this.target)) return;
+    this.roomSeenUpTo = newest;
+    this.host.api.post('/api/messages/read', { room_id: this.target.roomId }).catch((err: unknown) => {
+      this.host.report(err instanceof ChatwireError ? err : new ChatwireError(0, 'network', String(err)));
+    });
   }
 
   /**

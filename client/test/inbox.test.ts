@@ -176,3 +176,27 @@ test('the conversation list follows messages, reads on other devices, and counts
   conversations.close();
   assert.ok(!pusher.channels.has('private-room-r1'), 'closing the list unsubscribes what it subscribed');
 });
+
+test('a room moves its read mark once per newer message seen from someone else', async () => {
+  const { client, server, pusher } = await setup();
+  const room = 'private-room-r1';
+  const chat = client.openChat({ roomId: 'r1' });
+  await settle();
+  const reads = () => server.calls('POST', '/api/messages/read').map((r) => JSON.stringify(r.body));
+  const fromBob = server.message({ sender_id: 'bob', channel: room, receiver_id: null, room_id: 'r1', body: 'news' });
+  pusher.emit(room, 'new-message', fromBob);
+  chat.markVisible([fromBob.id]);
+  chat.markVisible([fromBob.id]); // seen again: no second request
+  await settle();
+  assert.deepEqual(reads(), ['{"room_id":"r1"}']);
+  const mine = await chat.send('me too');
+  chat.markVisible([fromBob.id, mine.id]); // own messages never need a read
+  await settle();
+  assert.equal(reads().length, 1);
+  const later = server.message({ sender_id: 'carol', channel: room, receiver_id: null, room_id: 'r1', body: 'later' });
+  pusher.emit(room, 'new-message', later);
+  chat.markVisible([fromBob.id, mine.id, later.id]);
+  await settle();
+  assert.equal(reads().length, 2);
+  chat.close();
+});

@@ -3,7 +3,7 @@
 // queue); this file only draws what it reports and passes on what the user does.
 import { createClient } from '@chatwire/client';
 import { getJSON, postJSON } from './http.js';
-import { contactItem, messageItem, presenceText, roomItem, typingText } from './view.js';
+import { contactItem, conversationItem, messageItem, presenceText, roomItem, typingText } from './view.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -11,8 +11,8 @@ export function startChat(config, session, { signOut }) {
   const me = session.user;
   const names = Object.fromEntries(config.users.map((u) => [u.id, u.name]));
   const contacts = config.users.filter((u) => u.id !== me.id);
-  const unread = {}; // chat key → messages received while it was not open
   let open = null; // { key, target, chat, stop }
+  let editing = null; // the message whose body the composer edits
   let token = session.token;
 
   const client = createClient({
@@ -28,12 +28,6 @@ export function startChat(config, session, { signOut }) {
     notifications: {
       // A click on a browser notification opens the chat it is about.
       onNavigate: (target) => openChat(target),
-      // Every notification not about the open chat: count it as unread.
-      onNotification: (n) => {
-        const key = `user:${n.sender.id}`;
-        unread[key] = (unread[key] ?? 0) + 1;
-        drawSidebar();
-      },
     },
     onError: (err) => {
       console.warn('chatwire:', err.message);
@@ -97,14 +91,32 @@ export function startChat(config, session, { signOut }) {
     permission.hidden = client.notifications.permission !== 'default';
   });
 
-  // ---- sidebar ----
+  // ---- sidebar: the conversation list (GET /api/conversations, kept live
+  // by events: unread badges clear on every tab when any of them reads),
+  // then the people and the room to start from. ----
+  const conversations = client.conversations();
+  conversations.state.subscribe(drawSidebar);
+  const keyOf = (c) => (c.kind === 'chat' ? `user:${c.with.id}` : `room:${c.room.id}`);
+  const targetOf = (c) => (c.kind === 'chat' ? { with: c.with.id } : { roomId: c.room.id });
+
   function drawSidebar() {
     const statuses = client.presence.statuses.get();
+    const list = conversations.state.get().conversations;
+    $('conversations').replaceChildren(
+      ...list.map((c) =>
+        conversationItem(c, {
+          title: c.kind === 'chat' ? c.with.name || names[c.with.id] || c.with.id : `# ${c.room.name}`,
+          current: open?.key === keyOf(c),
+          onOpen: () => openChat(targetOf(c)),
+        }),
+      ),
+    );
+    const unreadWith = (id) => conversations.get(`chat:${id}`)?.unread_count ?? 0;
     $('contacts').replaceChildren(
       ...contacts.map((user) =>
         contactItem(user, {
           online: statuses[user.id]?.online === true,
-          unread: unread[`user:${user.id}`] ?? 0,
+          unread: unreadWith(user.id),
           current: open?.key === `user:${user.id}`,
           onOpen: () => openChat({ with: user.id }),
         }),
@@ -132,7 +144,7 @@ export function startChat(config, session, { signOut }) {
     }
     const chat = client.openChat(target);
     open = { key, target, chat, stop: chat.state.subscribe(drawChat) };
-    unread[key] = 0;
+    stopEditing();
 
     $('placeholder').hidden = true;
     for (const id of ['chat-header', 'messages', 'composer']) $(id).hidden = false;
@@ -150,7 +162,9 @@ export function startChat(config, session, { signOut }) {
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const inRoom = 'roomId' in open.target;
-    list.replaceChildren(...messages.map((m) => messageItem(m, { me: me.id, names, inRoom })));
+    list.replaceChildren(
+      ...messages.map((m) => messageItem(m, { me: me.id, names, inRoom, onEdit: startEditing, onDelete: remove, onReact: react })),
+    );
     if (atBottom) list.scrollTop = list.scrollHeight;
     const text = typingText(typing);
     $('typing').textContent = text;
@@ -166,13 +180,51 @@ export function startChat(config, session, { signOut }) {
   }
   document.addEventListener('visibilitychange', markSeen);
 
+  // ---- edit, delete, react: shown at once, settled on the server's version ----
+  function startEditing(message) {
+    editing = message;
+    input.value = message.body;
+    input.placeholder = 'Edit message';
+    $('composer-submit').textContent = 'Save';
+    $('composer-cancel').hidden = false;
+    input.focus();
+  }
+
+  function stopEditing() {
+    editing = null;
+    input.value = '';
+    input.placeholder = 'Write a message';
+    $('composer-submit').textContent = 'Send';
+    $('composer-cancel').hidden = true;
+  }
+
+  function remove(message) {
+    open?.chat.remove(message.id).catch((err) => console.warn('demo: delete:', err.message));
+  }
+
+  function react(message, emoji, on) {
+    open?.chat.react(message.id, emoji, on).catch((err) => console.warn('demo: react:', err.message));
+  }
+
   const input = $('composer-input');
-  input.addEventListener('input', () => open?.chat.keystroke());
+  input.addEventListener('input', () => {
+    if (!editing) open?.chat.keystroke();
+  });
   input.addEventListener('blur', () => open?.chat.stopTyping());
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && editing) stopEditing();
+  });
+  $('composer-cancel').addEventListener('click', stopEditing);
   $('composer').addEventListener('submit', (event) => {
     event.preventDefault();
     const body = input.value.trim();
     if (!open || body === '') return;
+    if (editing) {
+      const id = editing.id;
+      stopEditing();
+      open.chat.edit(id, body).catch((err) => console.warn('demo: edit:', err.message));
+      return;
+    }
     input.value = '';
     // Shown at once as pending; the client's queue sends it when it can.
     open.chat.send(body).catch((err) => console.warn('demo: send:', err.message));

@@ -17,7 +17,7 @@ function camel(name) {
   return name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
 }
 
-/** contactItem is a contact in the sidebar: online dot, name, unread count. */
+/** contactItem is a person to chat with: online dot, name, and the chat's unread count. */
 export function contactItem(user, { online, unread, current, onOpen }) {
   const li = el(
     'li',
@@ -25,6 +25,25 @@ export function contactItem(user, { online, unread, current, onOpen }) {
     el('span', { class: 'dot', 'data-online': online ? 'true' : 'false', title: online ? 'online' : 'offline' }),
     el('span', { class: 'name' }, user.name),
     unread > 0 ? el('span', { class: 'unread', title: 'unread' }, String(unread)) : null,
+  );
+  li.addEventListener('click', onOpen);
+  return li;
+}
+
+/**
+ * conversationItem is one entry of the conversation list: the other user or
+ * the room, the last line, and the unread badge the server keeps (cleared on
+ * every tab when any of them reads).
+ */
+export function conversationItem(conversation, { title, current, onOpen }) {
+  const last = conversation.last_message;
+  const preview = !last ? '' : last.deleted_at ? 'message deleted' : last.body || last.attachment?.name || '';
+  const li = el(
+    'li',
+    { 'data-conversation': conversation.id, 'aria-current': current ? 'true' : 'false' },
+    el('span', { class: 'name' }, title),
+    conversation.unread_count > 0 ? el('span', { class: 'unread', title: 'unread' }, String(conversation.unread_count)) : null,
+    el('span', { class: 'preview' }, preview),
   );
   li.addEventListener('click', onOpen);
   return li;
@@ -41,17 +60,70 @@ export function roomItem(room, { current, onOpen }) {
  * check: a clock while queued offline, ✓ once stored, ✓✓ once the receiver
  * has read it (1:1 chats only; rooms have no read receipts).
  */
-export function messageItem(message, { me, names, inRoom }) {
+export function messageItem(message, { me, names, inRoom, onEdit, onDelete, onReact }) {
   const mine = message.sender_id === me;
-  return el(
+  const isDeleted = Boolean(message.deleted_at);
+  const stored = message.status === 'sent' && message.id;
+  const li = el(
     'li',
-    { class: mine ? 'message mine' : 'message', 'data-id': message.id || undefined, 'data-client-id': message.client_id },
+    {
+      class: mine ? 'message mine' : 'message',
+      'data-id': message.id || undefined,
+      'data-client-id': message.client_id,
+      'data-version': message.version,
+      'data-deleted': isDeleted ? 'true' : undefined,
+    },
     inRoom && !mine ? el('span', { class: 'sender' }, names[message.sender_id] ?? message.sender_id) : null,
     el('span', { class: 'body' }, message.body),
     message.attachment ? attachmentView(message.attachment) : null,
+    isDeleted ? el('span', { class: 'deleted' }, 'message deleted') : null,
+    message.edited_at && !isDeleted ? el('span', { class: 'edited' }, 'edited') : null,
     el('span', { class: 'meta' }, clock(message.created_at)),
     mine ? check(message, inRoom) : null,
+    stored && !isDeleted ? actions(message, mine, { me, onEdit, onDelete, onReact }) : null,
+    reactions(message, { me, onReact, canAdd: stored && !isDeleted }),
   );
+  return li;
+}
+
+// The quick reactions a message offers; any one emoji is allowed by the API.
+const quickReactions = ['👍', '❤️', '😂'];
+
+function actions(message, mine, { me, onEdit, onDelete, onReact }) {
+  const buttons = [];
+  if (mine) {
+    buttons.push(button('edit', { 'data-action': 'edit', title: 'edit' }, () => onEdit(message)));
+    buttons.push(button('delete', { 'data-action': 'delete', title: 'delete' }, () => onDelete(message)));
+  }
+  for (const emoji of quickReactions) {
+    const on = !(message.reactions ?? []).some((r) => r.emoji === emoji && r.users.includes(me));
+    if (on) buttons.push(button(emoji, { 'data-action': 'react', 'data-emoji': emoji, title: 'react ' + emoji }, () => onReact(message, emoji, true)));
+  }
+  return el('span', { class: 'actions' }, ...buttons);
+}
+
+function reactions(message, { me, onReact, canAdd }) {
+  const list = message.reactions ?? [];
+  if (list.length === 0) return null;
+  return el(
+    'span',
+    { class: 'reactions' },
+    ...list.map((r) => {
+      const mineToo = r.users.includes(me);
+      return button(`${r.emoji} ${r.count}`, { 'data-reaction': r.emoji, 'aria-pressed': mineToo ? 'true' : 'false', disabled: !canAdd && !mineToo }, () =>
+        onReact(message, r.emoji, !mineToo),
+      );
+    }),
+  );
+}
+
+function button(text, attrs, onClick) {
+  const b = el('button', { type: 'button', ...attrs }, text);
+  b.addEventListener('click', (event) => {
+    event.stopPropagation();
+    onClick();
+  });
+  return b;
 }
 
 /**
