@@ -107,6 +107,9 @@ func (s *Service) Edit(ctx context.Context, user User, in EditInput) (ChangeAnsw
 	if err != nil {
 		return ChangeAnswer{}, err
 	}
+	if err := s.signAttachment(ctx, res.Message.SenderID, res.Message.Attachment); err != nil {
+		return ChangeAnswer{}, err
+	}
 	return ChangeAnswer{Message: res.Message, Published: !res.Changed || s.publish(ctx, res.Events)}, nil
 }
 

@@ -153,6 +153,14 @@ func (s *Service) Conversations(ctx context.Context, user User, in Conversations
 	if page.Conversations == nil {
 		page.Conversations = []Conversation{}
 	}
+	// Every list gets fresh file URLs, as every history page does.
+	for _, c := range page.Conversations {
+		if c.LastMessage != nil {
+			if err := s.signAttachment(ctx, c.LastMessage.SenderID, c.LastMessage.Attachment); err != nil {
+				return ConversationPage{}, err
+			}
+		}
+	}
 	return page, nil
 }
 

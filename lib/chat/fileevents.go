@@ -100,9 +100,9 @@ var uploadMarker = []byte(`"content_type"`)
 // uploadOf returns the decoded data, sender and uploaded file of a
 // new-message event that carries one not yet signed.
 func uploadOf(e Event) (data map[string]json.RawMessage, sender string, a *Attachment, ok bool) {
-	// Text messages (the common case) carry "attachment": null and never
-	// "content_type": skip them without decoding.
-	if e.Name != "new-message" || !bytes.Contains(e.Data, uploadMarker) {
+	// Both carry the whole message. Text messages (the common case) carry
+	// "attachment": null and never "content_type": skip them without decoding.
+	if (e.Name != "new-message" && e.Name != "message-updated") || !bytes.Contains(e.Data, uploadMarker) {
 		return nil, "", nil, false
 	}
 	if err := json.Unmarshal(e.Data, &data); err != nil {

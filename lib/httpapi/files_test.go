@@ -529,3 +529,33 @@ func TestScriptableFilesAreNeverServedInline(t *testing.T) {
 		t.Errorf("image/png served with Content-Disposition %q, want inline", d)
 	}
 }
+
+// The conversation list's last message, an edit's answer and its
+// message-updated event carry a file message's working URL, as history does.
+func TestFileURLsInTheConversationListAndEdits(t *testing.T) {
+	a := newApp(t, appOptions{storage: true})
+	bob := a.subscriber("bob")
+	bob.subscribe(chat.ChatChannel("alice", "bob"))
+	id := a.upload("alice", "cat.png", "image/png", pngBytes)
+	sent := a.do("POST", "/api/messages/send", "alice", map[string]any{"to": "bob", "body": "look", "attachment": map[string]any{"id": id}}).
+		expect(t, http.StatusCreated)
+
+	list := a.do("GET", "/api/conversations", "bob", nil).expect(t, http.StatusOK).field("conversations").([]any)
+	if len(list) != 1 {
+		t.Fatalf("bob's conversations = %v, want the chat with alice", list)
+	}
+	last := list[0].(map[string]any)["last_message"]
+	if status, body := fetch(t, attachmentOf(t, last)["url"].(string)); status != http.StatusOK || !bytes.Equal(body, pngBytes) {
+		t.Fatalf("the conversation list's URL gives %d %q", status, body)
+	}
+
+	edited := a.do("POST", "/api/messages/edit", "alice", map[string]any{"id": sent.field("message", "id"), "body": "look at this"}).
+		expect(t, http.StatusOK)
+	if status, _ := fetch(t, attachmentOf(t, edited.field("message"))["url"].(string)); status != http.StatusOK {
+		t.Fatalf("the edit answer's URL gives %d", status)
+	}
+	e := decodeData(t, bob.expectEvent("message-updated", chat.ChatChannel("alice", "bob")))
+	if status, _ := fetch(t, attachmentOf(t, e)["url"].(string)); status != http.StatusOK {
+		t.Fatalf("the message-updated event's URL gives %d", status)
+	}
+}
