@@ -11,7 +11,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Pusher from 'pusher-js';
-import { createClient, memoryStorage, chatChannel } from '@chatwire/client';
+import { createClient, memoryStorage, chatChannel, userChannel } from '@chatwire/client';
 
 const names = ['APP_URL', 'PUSHER_HOST', 'PUSHER_PORT', 'PUSHER_KEY', 'TOKEN_ALICE', 'TOKEN_BOB'];
 const missing = names.filter((name) => !process.env[name]);
@@ -189,11 +189,12 @@ test('a message for a chat bob does not have open becomes a notification; a clic
   }
   const navigations = [];
   const alice = signIn('alice').client;
-  const bob = signIn('bob', {
+  const { client: bob, pusher: bobPusher } = signIn('bob', {
     notifications: { api: FakeNotification, onNavigate: (chat) => navigations.push(chat) },
-  }).client;
+  });
   await Promise.all([connected(alice), connected(bob)]);
-  await new Promise((r) => setTimeout(r, 300)); // bob's private-user channel subscribed
+  // Notifications come on bob's private-user channel only, live: not before it is subscribed.
+  await until("bob's private-user channel subscribed", () => bobPusher.channel(userChannel('bob'))?.subscribed);
 
   const aliceChat = alice.openChat({ with: 'bob' });
   const body = unique('ping');
@@ -217,16 +218,28 @@ test('a message for a chat bob does not have open becomes a notification; a clic
 
 test('without Pusher the client polls: a message arrives, once, and status is polling', { skip }, async () => {
   const alice = signIn('alice').client;
-  const bob = signIn('bob', { pusher: null, timings: { pollIntervalMs: 200 } }).client;
+  // The first poll takes the cursor: polling hands out what comes after it,
+  // so alice sends only once its answer is in.
+  let firstPollAnswered;
+  const firstPoll = new Promise((resolve) => (firstPollAnswered = resolve));
+  const fetch = async (input, init) => {
+    const response = await globalThis.fetch(input, init);
+    if (new URL(input).pathname === '/api/messages/poll') firstPollAnswered();
+    return response;
+  };
+  const bob = signIn('bob', { pusher: null, fetch, timings: { pollIntervalMs: 200 } }).client;
   assert.equal(bob.connection.get(), 'polling');
   const bobChat = bob.openChat({ with: 'alice' });
   await until('history loaded', () => !bobChat.state.get().loading);
-  await new Promise((r) => setTimeout(r, 400)); // the first poll takes the cursor
+  await firstPoll;
 
   const aliceChat = alice.openChat({ with: 'bob' });
   const body = unique('by poll');
   const stored = await aliceChat.send(body);
-  await until('bob polls it', () => bobChat.state.get().messages.some((m) => m.id === stored.id));
+  // Poll hands out an event once every transaction older than it has ended,
+  // in the whole PostgreSQL cluster: other sessions' (other databases')
+  // transactions hold it back, for seconds on a loaded machine.
+  await until('bob polls it', () => bobChat.state.get().messages.some((m) => m.id === stored.id), 30_000);
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(bobChat.state.get().messages.filter((m) => m.body === body).length, 1);
   aliceChat.close();
