@@ -758,7 +758,16 @@ func TestPostgresRestartInTheMiddleOfALoadRun(t *testing.T) {
 		t.Fatalf("PostgreSQL came back on port %d, want %d", pg.Port(), port)
 	}
 	phase.Store(2)
-	time.Sleep(1500 * time.Millisecond)
+	// Until ten sends were acknowledged after the restart, however slow the
+	// machine: how many fit in a fixed period depends on its load.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		after := statuses["after"][http.StatusCreated] + statuses["after"][http.StatusOK]
+		mu.Unlock()
+		if after >= 10 {
+			break
+		}
+	}
 	close(stop)
 	wg.Wait()
 
