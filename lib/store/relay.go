@@ -62,6 +62,10 @@ func (db *DB) OldestPendingAge(ctx context.Context) (time.Duration, bool, error)
 // left alone from that row on. So several relays, the cron and the stale step
 // can claim at once and each channel's events still go out in log order.
 //
+// Only committed rows can hold a channel back: an event of a transaction
+// still open when a later one of its channel is claimed goes out after it.
+// The grace period makes that a transaction open for longer than grace.
+//
 // Rows it locked but did not take stay pending; other claims skip them until
 // this transaction ends. When deliver fails nothing changes.
 func (db *DB) ClaimPendingInOrder(ctx context.Context, grace time.Duration, limit int, deliver chat.DeliverFunc) (int, error) {
