@@ -13,9 +13,11 @@ import (
 )
 
 func TestTakeSendTokenIsATokenBucketPerUser(t *testing.T) {
-	eachMode(t, func(t *testing.T, db *store.DB, _ *pgxpool.Pool) {
+	eachMode(t, func(t *testing.T, db *store.DB, pool *pgxpool.Pool) {
 		ctx := testContext(t)
-		limit := chat.RateLimit{Count: 3, Per: 300 * time.Millisecond} // one token per 100 ms
+		// One token an hour: no run, however slow, refills one by itself, so
+		// each step below sees exactly the time the test moves on.
+		limit := chat.RateLimit{Count: 3, Per: 3 * time.Hour}
 		take := func(user string) time.Duration {
 			t.Helper()
 			wait, err := db.TakeSendToken(ctx, user, limit)
@@ -24,20 +26,27 @@ func TestTakeSendTokenIsATokenBucketPerUser(t *testing.T) {
 			}
 			return wait
 		}
+		// elapse moves alice's bucket d into the past, as if d had passed.
+		elapse := func(d time.Duration) {
+			t.Helper()
+			if _, err := pool.Exec(ctx, `UPDATE send_rate_limit SET updated_at = updated_at - make_interval(secs => $1) WHERE user_id = 'alice'`, d.Seconds()); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for i := range 3 {
 			if w := take("alice"); w != 0 {
 				t.Fatalf("send %d of a full bucket: wait %v, want 0", i+1, w)
 			}
 		}
 		w := take("alice")
-		if w <= 0 || w > 100*time.Millisecond {
-			t.Fatalf("fourth send: wait %v, want in (0, 100ms]", w)
+		if w < 50*time.Minute || w > time.Hour {
+			t.Fatalf("fourth send: wait %v, want about an hour (one token), at most an hour", w)
 		}
 		if got := take("bob"); got != 0 {
 			t.Errorf("another user: wait %v, want 0", got)
 		}
 		// A refused send takes nothing: after the announced wait one send passes.
-		time.Sleep(w + 5*time.Millisecond)
+		elapse(w)
 		if got := take("alice"); got != 0 {
 			t.Errorf("after waiting %v: wait %v, want 0", w, got)
 		}
@@ -45,7 +54,7 @@ func TestTakeSendTokenIsATokenBucketPerUser(t *testing.T) {
 			t.Errorf("right after: wait %v, want > 0", got)
 		}
 		// The bucket refills to its capacity and no further.
-		time.Sleep(time.Second)
+		elapse(24 * time.Hour)
 		for i := range 3 {
 			if got := take("alice"); got != 0 {
 				t.Fatalf("send %d after a long pause: wait %v, want 0", i+1, got)
