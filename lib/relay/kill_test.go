@@ -42,6 +42,13 @@ func TestKilledRelayLosesNothing(t *testing.T) {
 	h := newHarness(t)
 	bob := h.subscriber("private-chat-alice-bob")
 	h.faults.set(stall)
+	// Written before the child starts, so that its first claim takes all six
+	// events: started first, it could claim (and stall on) a batch between
+	// two of these inserts and leave the later rows free.
+	var want []string
+	for i := range 3 {
+		want = append(want, h.legacyMessage("alice", "bob", fmt.Sprint("batch ", i)))
+	}
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	child.Env = append(os.Environ(), childEnv+"=1",
 		"CHATWIRE_RELAY_TEST_DB="+h.dbURL, "CHATWIRE_RELAY_TEST_PUSHER="+h.faults.addr)
@@ -50,11 +57,6 @@ func TestKilledRelayLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
-
-	var want []string
-	for i := range 3 {
-		want = append(want, h.legacyMessage("alice", "bob", fmt.Sprint("batch ", i)))
-	}
 	waitFor(t, 60*time.Second, "the child relay to be mid-batch", func() bool { return h.faults.stalled.Load() > 0 })
 	var claimable int
 	if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FROM (
