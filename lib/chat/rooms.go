@@ -44,7 +44,10 @@ type RoomStore interface {
 	// room or add someone else to any room (EFORBIDDEN otherwise); an unknown
 	// room is ENOTFOUND; a room that already has maxMembers members (0: no
 	// cap) is ECONFLICT. An existing member is returned with Joined false and
-	// no events, and nothing is written.
+	// no events, and nothing is written, except for a member someone else
+	// added who now joins themselves: that accepts the membership, which
+	// makes their status visible to the room (schema 009), and the events
+	// tell the other members their current status.
 	JoinRoom(ctx context.Context, actor User, roomID, userID string, maxMembers int) (Membership, error)
 	// LeaveRoom removes the user from the room. Left is false, with no events,
 	// when the user was not a member; an unknown room is ENOTFOUND.
@@ -147,7 +150,8 @@ type CreatedRoom struct {
 // Membership is the outcome of RoomStore.JoinRoom.
 type Membership struct {
 	Member Member
-	// Joined is false when the user already was a member: nothing changed.
+	// Joined is false when the user already was a member: nothing changed,
+	// unless an added member accepted (see RoomStore.JoinRoom).
 	Joined bool
 	Events []Event
 }
@@ -195,7 +199,8 @@ type JoinRoomInput struct {
 // JoinAnswer is the answer of JoinRoom.
 type JoinAnswer struct {
 	Member Member `json:"member"`
-	// Joined is false when the user already was a member and nothing was sent.
+	// Joined is false when the user already was a member and nothing was
+	// sent, unless an added member accepted (see RoomStore.JoinRoom).
 	Joined bool `json:"joined"`
 }
 
@@ -295,7 +300,9 @@ func (s *Service) ListRooms(ctx context.Context, user User, in ListRoomsInput) (
 }
 
 // JoinRoom makes the caller (or, for the room's creator, in.UserID) a member
-// and publishes user-joined. Joining again changes and sends nothing.
+// and publishes user-joined. Joining again changes and sends nothing, except
+// that an added member's own join accepts the membership and publishes their
+// status to the room's members.
 func (s *Service) JoinRoom(ctx context.Context, user User, in JoinRoomInput) (JoinAnswer, error) {
 	if err := s.check(in); err != nil {
 		return JoinAnswer{}, err

@@ -180,3 +180,73 @@ func TestHiddenPresenceLooksOfflineToEveryone(t *testing.T) {
 		t.Errorf("preferences = %+v, %v; want presence_hidden false", p, err)
 	}
 }
+
+// A room's creator may add anyone, but being added is not consent: mallory
+// adds bob to her private room and still cannot see bob's status, while bob
+// sees mallory's. bob joining the room himself accepts: mallory sees him and
+// is told his status at once.
+func TestAddingSomeoneToARoomDoesNotRevealTheirStatus(t *testing.T) {
+	eachMode(t, func(t *testing.T, db *store.DB, pool *pgxpool.Pool) {
+		ctx := testContext(t)
+		at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+		online(t, db, at, "mallory", "bob")
+		created, err := db.CreateRoom(ctx, user("mallory"), chat.NewRoom{Name: "trap", Visibility: "private"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		room := created.Room.ID
+		added, err := db.JoinRoom(ctx, user("mallory"), room, "bob", 0)
+		if err != nil || !added.Joined {
+			t.Fatalf("mallory adds bob: %+v, %v", added, err)
+		}
+		// bob goes offline and comes back: mallory is told nothing.
+		for i, on := range []bool{false, true} {
+			applied, err := db.ApplyPresence(ctx, []chat.PresenceChange{{UserID: "bob", Online: on, At: at.Add(time.Duration(i+1) * time.Second)}})
+			if err != nil || len(applied.Changed) != 1 {
+				t.Fatalf("bob online=%v: %+v, %v", on, applied, err)
+			}
+			for _, e := range applied.Events {
+				if e.Channel == chat.UserChannel("mallory") {
+					t.Errorf("mallory told of bob's change online=%v: %s", on, e.Data)
+				}
+			}
+		}
+		wantSees(t, db, "mallory", "bob", false)
+		if got := statusEvents(t, pool, "mallory", "bob"); len(got) != 0 {
+			t.Errorf("mallory told about bob: %v, want nothing", got)
+		}
+		// bob sees mallory: she joined her room herself, and told him at the add.
+		wantSees(t, db, "bob", "mallory", true)
+		if got := statusEvents(t, pool, "bob", "mallory"); len(got) != 1 || got[0] != "online" {
+			t.Errorf("bob told about mallory: %v, want one online event at the add", got)
+		}
+
+		// A repeated add changes and sends nothing, and reveals nothing.
+		again, err := db.JoinRoom(ctx, user("mallory"), room, "bob", 0)
+		if err != nil || again.Joined || len(again.Events) != 0 {
+			t.Errorf("repeated add: %+v, %v; want not joined, no events", again, err)
+		}
+		wantSees(t, db, "mallory", "bob", false)
+
+		// bob joins himself: he accepts, and mallory is told his status at once.
+		accepted, err := db.JoinRoom(ctx, user("bob"), room, "bob", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if accepted.Joined || !accepted.Member.JoinedAt.Equal(added.Member.JoinedAt) {
+			t.Errorf("bob's acceptance: %+v; want his existing membership, joined false", accepted)
+		}
+		if len(accepted.Events) != 1 || accepted.Events[0].Channel != chat.UserChannel("mallory") || accepted.Events[0].Name != "user-status-change" {
+			t.Errorf("acceptance events: %+v, want one user-status-change to mallory", accepted.Events)
+		}
+		wantSees(t, db, "mallory", "bob", true)
+		if got := statusEvents(t, pool, "mallory", "bob"); len(got) != 1 || got[0] != "online" {
+			t.Errorf("mallory told about bob: %v, want one online event at his acceptance", got)
+		}
+		// Joining once more, now self-joined, changes and sends nothing.
+		repeat, err := db.JoinRoom(ctx, user("bob"), room, "bob", 0)
+		if err != nil || repeat.Joined || len(repeat.Events) != 0 {
+			t.Errorf("repeated self-join: %+v, %v; want not joined, no events", repeat, err)
+		}
+	})
+}

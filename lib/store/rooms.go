@@ -166,12 +166,24 @@ WHERE EXCLUDED.name IS NOT NULL AND users.name IS DISTINCT FROM EXCLUDED.name`
 // transaction, serializes the joins of one room, so this statement's count
 // (taken after the lock, in a snapshot of its own) sees every committed
 // join and concurrent joins cannot overshoot the cap.
-const joinSQL = `INSERT INTO room_members (room_id, user_id)
-SELECT r.id, $2::text FROM rooms r
+//
+// A member added by someone else records the adder in added_by: being added
+// is not consent, so the room does not show their status to the others
+// (schema 009) until they join themselves (acceptSQL).
+const joinSQL = `INSERT INTO room_members (room_id, user_id, added_by)
+SELECT r.id, $2::text, CASE WHEN $2::text <> $3::text THEN $3::text END FROM rooms r
 WHERE r.id = $1::text AND ` + mayJoin + `
   AND ($4::int = 0 OR (SELECT count(*) FROM room_members c WHERE c.room_id = $1::text) < $4::int)
 ON CONFLICT (room_id, user_id) DO UPDATE SET joined_at = room_members.joined_at WHERE false
 RETURNING joined_at`
+
+// acceptSQL is an added member joining the room themselves: their
+// acceptance. Clearing added_by lets the room show their status, and the
+// room_members_accepted trigger tells the other members their current status.
+// For anyone else (a self-joined member, a non-member, a creator adding) it
+// updates nothing and sends nothing.
+const acceptSQL = `UPDATE room_members SET added_by = NULL
+WHERE room_id = $1::text AND user_id = $2::text AND $2::text = $3::text AND added_by IS NOT NULL`
 
 // joinLockSQL takes the room's row lock that joins queue on. FOR NO KEY
 // UPDATE does not block the foreign-key checks (KEY SHARE) of messages and
@@ -194,6 +206,7 @@ func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID stri
 	b := &pgx.Batch{}
 	b.Queue(joinLockSQL, roomID, maxMembers)
 	b.Queue(joinNameSQL, roomID, userID, actor.ID, nullable(actor.Name))
+	b.Queue(acceptSQL, roomID, userID, actor.ID)
 	b.Queue(joinSQL, roomID, userID, actor.ID, maxMembers)
 	b.Queue(ownEventsSQL)
 	b.Queue(joinStateSQL, roomID, userID, actor.ID, maxMembers)
@@ -212,6 +225,9 @@ func (db *DB) JoinRoom(ctx context.Context, actor chat.User, roomID, userID stri
 	}
 	if _, err := br.Exec(); err != nil {
 		return m, fmt.Errorf("store: join room: record name: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return m, fmt.Errorf("store: join room: accept: %w", err)
 	}
 	err = br.QueryRow().Scan(&m.Member.JoinedAt)
 	switch {
