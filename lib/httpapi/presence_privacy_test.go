@@ -114,3 +114,61 @@ func hasStatusOf(events []map[string]any, user string) bool {
 	}
 	return false
 }
+
+// Being added to a room is not consent: mallory creates a private room and
+// adds bob, and by no path (GET /api/presence, user-status-change over
+// Pusher, poll) does she learn bob's status, while bob is told hers. When
+// bob joins the room himself he accepts: mallory is told his status at once
+// and may see it.
+func TestAddingSomeoneToARoomDoesNotRevealTheirStatus(t *testing.T) {
+	f := newFaultApp(t, faultOptions{})
+	mallory := f.subscriber("mallory")
+	mallory.subscribe("private-user-mallory")
+	bob := f.subscriber("bob")
+	bob.subscribe("private-user-bob")
+	malloryCursor := f.do("GET", "/api/messages/poll", "mallory", nil).expect(t, http.StatusOK).field("cursor").(string)
+	status := func(viewer, target string) map[string]any {
+		t.Helper()
+		users := f.do("GET", "/api/presence?user_ids="+target, viewer, nil).expect(t, http.StatusOK).field("users").([]any)
+		return users[0].(map[string]any)
+	}
+
+	t0 := time.Now().Truncate(time.Millisecond)
+	f.pusherWebhook(occupied("channel_occupied", "presence-user-mallory", t0)).expect(t, http.StatusOK)
+	room := f.do("POST", "/api/rooms", "mallory", map[string]any{"name": "Trap", "visibility": "private"}).expect(t, http.StatusCreated).field("room", "id")
+	if joined := f.do("POST", "/api/rooms/join", "mallory", map[string]any{"room_id": room, "user_id": "bob"}).expect(t, http.StatusOK).field("joined"); joined != true {
+		t.Fatalf("mallory's add of bob: joined = %v, want true", joined)
+	}
+	// bob sees mallory: she joined her own room, and her add told him.
+	if told := decodeData(t, bob.expectEvent("user-status-change", "private-user-bob")); told["user_id"] != "mallory" || told["online"] != true {
+		t.Errorf("bob told %v, want mallory online", told)
+	}
+	if got := status("bob", "mallory"); got["online"] != true {
+		t.Errorf("bob sees mallory as %v, want online", got)
+	}
+
+	// bob comes online: mallory is told nothing and reads him as unknown.
+	f.pusherWebhook(occupied("channel_occupied", "presence-user-bob", t0)).expect(t, http.StatusOK)
+	mallory.expectNoEvent("user-status-change", 300*time.Millisecond)
+	if got := status("mallory", "bob"); got["online"] != false || got["last_active_at"] != nil {
+		t.Errorf("mallory sees bob as %v, want offline and never active (unknown)", got)
+	}
+	// Her poll carries the room's two user-joined events and nothing about bob.
+	events, cursor := f.pollUntil("mallory", malloryCursor, 2)
+	if hasStatusOf(events, "bob") {
+		t.Errorf("mallory's poll tells her bob's status: %v", events)
+	}
+
+	// bob joins himself: his acceptance. The membership is the one he had
+	// (joined false), and mallory is told his status at once.
+	f.do("POST", "/api/rooms/join", "bob", map[string]any{"room_id": room}).expect(t, http.StatusOK)
+	if told := decodeData(t, mallory.expectEvent("user-status-change", "private-user-mallory")); told["user_id"] != "bob" || told["online"] != true {
+		t.Errorf("mallory told %v, want bob online", told)
+	}
+	if got := status("mallory", "bob"); got["online"] != true {
+		t.Errorf("mallory sees bob as %v after he joined himself, want online", got)
+	}
+	if events, _ := f.pollUntil("mallory", cursor, 1); !hasStatusOf(events, "bob") {
+		t.Errorf("mallory's poll after bob's acceptance has no status of bob: %v", events)
+	}
+}
