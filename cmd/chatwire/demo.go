@@ -239,8 +239,16 @@ func (d *demo) room(ctx context.Context) (string, error) {
 		roomID = created.Room.ID
 	}
 	for _, u := range demoUsers[1:] {
-		// Joining twice changes nothing, so a restart may repeat this.
-		if err := d.call(ctx, token, http.MethodPost, "/api/rooms/join", map[string]string{"room_id": roomID, "user_id": u.ID}, nil); err != nil {
+		// Each user joins the public room themselves rather than being added
+		// by its creator: an added member's status stays hidden from the room
+		// until they join themselves, and the demo shows room members' dots.
+		// Joining twice changes nothing, so a restart may repeat this; a user
+		// an earlier run added accepts the add.
+		memberToken, err := auth.SignHS256(secret, u, time.Minute, signOptions(d.getenv)...)
+		if err != nil {
+			return "", err
+		}
+		if err := d.call(ctx, memberToken, http.MethodPost, "/api/rooms/join", map[string]string{"room_id": roomID}, nil); err != nil {
 			return "", err
 		}
 	}
