@@ -22,8 +22,7 @@ func TestPresenceIsToldOnlyToWhoMaySeeIt(t *testing.T) {
 	bobCursor := f.do("GET", "/api/messages/poll", "bob", nil).expect(t, http.StatusOK).field("cursor").(string)
 	status := func(viewer, target string) map[string]any {
 		t.Helper()
-		users := f.do("GET", "/api/presence?user_ids="+target, viewer, nil).expect(t, http.StatusOK).field("users").([]any)
-		return users[0].(map[string]any)
+		return presenceAs(t, f, viewer, target)
 	}
 	unknown := func(viewer, target string) {
 		t.Helper()
@@ -104,6 +103,13 @@ func TestPresenceIsToldOnlyToWhoMaySeeIt(t *testing.T) {
 	}
 }
 
+// presenceAs returns target's status as GET /api/presence answers viewer.
+func presenceAs(t *testing.T, f *faultApp, viewer, target string) map[string]any {
+	t.Helper()
+	users := f.do("GET", "/api/presence?user_ids="+target, viewer, nil).expect(t, http.StatusOK).field("users").([]any)
+	return users[0].(map[string]any)
+}
+
 func hasStatusOf(events []map[string]any, user string) bool {
 	for _, e := range events {
 		if e["event"] == "user-status-change" {
@@ -129,8 +135,7 @@ func TestAddingSomeoneToARoomDoesNotRevealTheirStatus(t *testing.T) {
 	malloryCursor := f.do("GET", "/api/messages/poll", "mallory", nil).expect(t, http.StatusOK).field("cursor").(string)
 	status := func(viewer, target string) map[string]any {
 		t.Helper()
-		users := f.do("GET", "/api/presence?user_ids="+target, viewer, nil).expect(t, http.StatusOK).field("users").([]any)
-		return users[0].(map[string]any)
+		return presenceAs(t, f, viewer, target)
 	}
 
 	t0 := time.Now().Truncate(time.Millisecond)
