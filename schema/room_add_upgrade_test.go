@@ -7,7 +7,7 @@ import (
 	"github.com/chatwire/chatwire/lib/migrate"
 )
 
-// Schema 9 shows a room member's status only if they joined the room
+// Schema 10 shows a room member's status only if they joined the room
 // themselves. Memberships from before have no record of who added whom:
 // they count as joined by the user, so everyone who saw a co-member keeps
 // seeing them after the upgrade, while an add made afterwards reveals
@@ -15,7 +15,7 @@ import (
 func TestRoomAddUpgradeKeepsExistingMembersVisible(t *testing.T) {
 	t.Parallel()
 	dbURL := dbtest.NewEmptyDatabase(t)
-	if err := migrate.To(ctxFor(t), dbURL, 8); err != nil {
+	if err := migrate.To(ctxFor(t), dbURL, 9); err != nil {
 		t.Fatal(err)
 	}
 	conn := connect(t, dbURL)
@@ -41,7 +41,7 @@ func TestRoomAddUpgradeKeepsExistingMembersVisible(t *testing.T) {
 	if !sees("alice", "bob") || !sees("bob", "alice") {
 		t.Errorf("after the upgrade alice sees bob: %v, bob sees alice: %v; want both", sees("alice", "bob"), sees("bob", "alice"))
 	}
-	// An add made under schema 9 is recorded and reveals nothing.
+	// An add made under schema 10 is recorded and reveals nothing.
 	ownerExec(t, conn, `INSERT INTO users (id, online, last_active_at) VALUES ('carol', true, now())`)
 	ownerExec(t, conn, `INSERT INTO room_members (room_id, user_id, added_by) VALUES ('r1', 'carol', 'alice')`)
 	if sees("alice", "carol") || sees("bob", "carol") {

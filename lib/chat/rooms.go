@@ -46,7 +46,7 @@ type RoomStore interface {
 	// cap) is ECONFLICT. An existing member is returned with Joined false and
 	// no events, and nothing is written, except for a member someone else
 	// added who now joins themselves: that accepts the membership, which
-	// makes their status visible to the room (schema 009), and the events
+	// makes their status visible to the room (schema 010), and the events
 	// tell the other members their current status.
 	JoinRoom(ctx context.Context, actor User, roomID, userID string, maxMembers int) (Membership, error)
 	// LeaveRoom removes the user from the room. Left is false, with no events,

@@ -169,7 +169,7 @@ WHERE EXCLUDED.name IS NOT NULL AND users.name IS DISTINCT FROM EXCLUDED.name`
 //
 // A member added by someone else records the adder in added_by: being added
 // is not consent, so the room does not show their status to the others
-// (schema 009) until they join themselves (acceptSQL).
+// (schema 010) until they join themselves (acceptSQL).
 const joinSQL = `INSERT INTO room_members (room_id, user_id, added_by)
 SELECT r.id, $2::text, CASE WHEN $2::text <> $3::text THEN $3::text END FROM rooms r
 WHERE r.id = $1::text AND ` + mayJoin + `

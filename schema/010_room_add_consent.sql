@@ -1,4 +1,4 @@
--- chatwire schema, version 9: being added to a room is not consent.
+-- chatwire schema, version 10: being added to a room is not consent.
 --
 -- Version 4 made a user's status visible to everyone who shares a room with
 -- them. But a room's creator may add anyone to it, so creating a private
