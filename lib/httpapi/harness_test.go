@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -345,13 +346,28 @@ func decodeData(t *testing.T, e pusherEvent) map[string]any {
 func sprint(v any) string { return fmt.Sprint(v) }
 
 // pollUntil polls as the user from the cursor, as a client does, until at
-// least want events arrived or 10 s passed. Poll may hold events back while
-// any older transaction in the cluster is still open, so one immediate poll
-// is not enough. It returns the events and the cursor to continue from.
+// least want events arrived or a minute passed. Poll may hold events back
+// while any older transaction in the cluster is still open (other tests'
+// CREATE DATABASE and bulk seeds hold it for seconds on a busy machine), so
+// one immediate poll is not enough. It returns the events and the cursor to
+// continue from.
 func (a *app) pollUntil(user, cursor string, want int) ([]map[string]any, string) {
 	a.t.Helper()
+	return a.pollFor(user, cursor, want, time.Minute)
+}
+
+// pollQuiet polls as the user from the cursor for 10 s and returns whatever
+// arrived: for checks that something does not arrive.
+func (a *app) pollQuiet(user, cursor string) []map[string]any {
+	a.t.Helper()
+	events, _ := a.pollFor(user, cursor, math.MaxInt, 10*time.Second)
+	return events
+}
+
+func (a *app) pollFor(user, cursor string, want int, window time.Duration) ([]map[string]any, string) {
+	a.t.Helper()
 	var events []map[string]any
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(window)
 	for {
 		res := a.do("GET", "/api/messages/poll?cursor="+url.QueryEscape(cursor), user, nil).expect(a.t, http.StatusOK)
 		for _, e := range res.field("events").([]any) {
