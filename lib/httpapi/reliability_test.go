@@ -8,13 +8,10 @@ import (
 	"io"
 	"log"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,8 +25,6 @@ import (
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/dbtest"
 	"github.com/chatwire/chatwire/lib/httpapi"
-	"github.com/chatwire/chatwire/lib/localpg"
-	"github.com/chatwire/chatwire/lib/migrate"
 	"github.com/chatwire/chatwire/lib/pusherlocal"
 	"github.com/chatwire/chatwire/lib/store"
 )
@@ -653,27 +648,9 @@ func TestDatabaseWebhooksReorderedRepeatedAndConcurrent(t *testing.T) {
 // send a client retried until acknowledged is stored exactly once with its
 // events, nothing else is stored, and poll hands every one out.
 func TestPostgresRestartInTheMiddleOfALoadRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts and restarts a private PostgreSQL server")
-	}
-	if _, err := localpg.FindBinDir(); err != nil {
-		if testingCI() {
-			t.Fatalf("PostgreSQL server binaries are needed: %v", err)
-		}
-		t.Skipf("no PostgreSQL server binaries: %v", err)
-	}
-	port := freePort(t)
-	dir := filepath.Join(t.TempDir(), "pg")
+	pg := dbtest.NewPrivateServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	pg, err := localpg.Start(ctx, localpg.Options{Dir: dir, Port: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pg.Stop() })
-	if err := migrate.Up(ctx, pg.URL()); err != nil {
-		t.Fatal(err)
-	}
 	// The production pool, as a serverless instance opens it: 2 connections.
 	pool, err := store.Open(ctx, pg.URL())
 	if err != nil {
@@ -753,12 +730,8 @@ func TestPostgresRestartInTheMiddleOfALoadRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	pg, err = localpg.Start(ctx, localpg.Options{Dir: dir, Port: port})
-	if err != nil {
+	if err := pg.Start(ctx); err != nil {
 		t.Fatal(err)
-	}
-	if pg.Port() != port {
-		t.Fatalf("PostgreSQL came back on port %d, want %d", pg.Port(), port)
 	}
 	phase.Store(2)
 	// Until ten sends were acknowledged after the restart, however slow the
@@ -834,20 +807,9 @@ func rawSend(base, user string, body map[string]any) (sendAnswer, error) {
 	return sendAnswer{status: res.StatusCode, code: out.Error.Code, id: out.Message.ID, published: out.Published, raw: b}, nil
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
-func testingCI() bool                     { return os.Getenv("CI") != "" }
 func signToken(user string) (string, error) {
 	return auth.SignHS256(jwtSecret, auth.User{ID: user, Name: user}, time.Hour)
 }
