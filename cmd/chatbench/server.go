@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/chatwire/chatwire/lib/chat"
 	"github.com/chatwire/chatwire/lib/config"
 	"github.com/chatwire/chatwire/lib/httpapi"
 	"github.com/chatwire/chatwire/lib/pusherlocal"
@@ -86,7 +87,8 @@ func serveChild(ctx context.Context, getenv func(string) string, stdin io.Reader
 		return err
 	}
 	defer pool.Close()
-	deps, err := httpapi.NewDeps(cfg, pool, log, httpapi.Options{})
+	// As serve runs it.
+	deps, err := httpapi.NewDeps(cfg, pool, log, httpapi.Options{Chat: chat.Options{AckDelay: chat.LongLivedAckDelay}})
 	if err != nil {
 		return err
 	}

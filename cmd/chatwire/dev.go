@@ -197,5 +197,7 @@ func (c *cli) dev(ctx context.Context, args []string) (err error) {
 		g.Go(func() error { return devRelay.Run(ctx) })
 	}
 	g.Go(func() error { return serveHTTP(ctx, appLn, handler, log) })
-	return g.Wait()
+	err = g.Wait()
+	flushAcks(deps)
+	return err
 }

@@ -87,13 +87,24 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	log.Info("chatwire serve: listening", "addr", ln.Addr().String(), "url", url, "metrics", addrs.Metrics, "realtime", realtimeTarget(cfg.Pusher))
 	c.announce(addrs)
 	g.Go(func() error { return serveHTTP(ctx, ln, handler, log) })
-	return g.Wait()
+	err = g.Wait()
+	flushAcks(deps)
+	return err
+}
+
+// flushAcks writes the acknowledgements the process still holds once it has
+// stopped serving, so that stopping republishes nothing.
+func flushAcks(deps *httpapi.Deps) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	deps.Chat.FlushAcks(ctx)
 }
 
 // instrumented are the NewDeps options that feed m: every request's duration
 // and the API's publishes.
 func instrumented(m *metrics.Metrics) httpapi.Options {
 	return httpapi.Options{
+		Chat:          chat.Options{AckDelay: chat.LongLivedAckDelay},
 		Requests:      m,
 		WrapPublisher: func(p chat.Publisher) chat.Publisher { return m.Publisher(metrics.SourceAPI, p) },
 	}

@@ -66,8 +66,14 @@ func TestServeWithLocalPusher(t *testing.T) {
 		t.Errorf("published = %v, want %v (the local Pusher server should have taken it)", got, want)
 	}
 
-	// The send is in the metrics, served on the API's port.
+	// The send is in the metrics, served on the API's port. No other send
+	// carries its acknowledgement: serve's ack timer (chat.LongLivedAckDelay)
+	// writes it, and the pending events drop to 0.
 	metrics := getText(t, client, cmd.addrs.App+"/metrics")
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(metrics, "chatwire_events_pending 0\n") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		metrics = getText(t, client, cmd.addrs.App+"/metrics")
+	}
 	for _, want := range []string{
 		`chatwire_http_request_duration_seconds_count{code="201",method="POST",route="/api/messages/send"} 1`,
 		`chatwire_events_published_total{source="api"} 2`,

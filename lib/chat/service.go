@@ -49,6 +49,12 @@ type Options struct {
 	// process answers EUNAVAILABLE with a retry delay at once, instead of
 	// queueing for a database connection without bound. Zero: no limit.
 	MaxSendsInFlight int
+	// AckDelay is for long-lived processes only (serve, dev): how long
+	// acknowledgements of published events may wait for a send to carry
+	// them before a timer writes them (acks.go). Zero, as in Vercel
+	// functions, which are frozen after their response: the last request in
+	// flight writes them before it answers.
+	AckDelay time.Duration
 }
 
 // Limits bound what one user may cost others besides sending, shared by
@@ -82,6 +88,7 @@ func NewService(store Store, publisher Publisher, log *slog.Logger, opts Options
 		files:            opts.Files.withDefaults(),
 		maxSendsInFlight: opts.MaxSendsInFlight,
 	}
+	s.acks.delay = opts.AckDelay
 	s.publisher = s.SignFiles(publisher)
 	return s
 }
