@@ -1,26 +1,34 @@
 -- chatwire schema, version 11: a message pays only for the inbox work it needs.
 --
--- Version 9's chatwire_messages_listed ran every one of its statements for
--- every message: the room upsert and the room clear for a 1:1 message, and,
--- worst, the UPDATE that marks what the sender received read, even when
--- nothing was unread. An UPDATE statement fires the statement-level AFTER
--- UPDATE triggers on messages (messages_read, messages_changed) whether or not
--- it changes a row, with their transition tables and their own six
--- statements. Measured with pgbench on the send statement, that was about
--- 0.25 ms of Postgres CPU per message of the 0.8 ms in all.
+-- Version 9 added a second AFTER INSERT trigger on messages,
+-- chatwire_messages_listed, which ran every one of its statements for every
+-- message: the room upsert and the room clear for a 1:1 message and, worst,
+-- the UPDATE that marks what the sender received read, even when nothing was
+-- unread. An UPDATE statement fires the statement-level AFTER UPDATE triggers
+-- on messages (messages_read, messages_changed) whether or not it changes a
+-- row, with their transition tables and their own six statements. Measured
+-- with pgbench on the send statement, that was about 0.25 ms of Postgres CPU
+-- per message of the 0.8 ms in all.
 --
--- Now the function first looks at what was inserted and runs:
---   * the chat upsert only for 1:1 messages; its RETURNING tells whether a
---     sender has anything unread in the conversation;
---   * the mark-read UPDATE only then (a reply to a message the sender has
---     not marked read: the same condition version 9's join had);
---   * the room upsert and clear only for room messages.
--- What it writes, and in what order, is version 9's exactly; the lock order
--- (conversation rows in (user_id, id) order, then messages with SKIP LOCKED)
--- is unchanged. SECURITY DEFINER and the search_path of 003_lock_down.sql are
--- repeated: CREATE OR REPLACE resets them.
+-- Now one trigger function does both jobs, and runs each part only for the
+-- messages that need it:
+--   * one statement writes the events (version 9's, unchanged) and reads
+--     what kinds of message were inserted;
+--   * the chat upsert runs only for 1:1 messages; its RETURNING tells whether
+--     a sender has anything unread in the conversation;
+--   * the mark-read UPDATE runs only then (a reply to a message the sender
+--     has not marked read: the condition version 9's join had);
+--   * the room upsert and clear run only for room messages.
+-- What it writes, and in what order, is versions 7 and 9's exactly: first
+-- contacts and events, then the conversation rows in (user_id, id) order,
+-- then messages with SKIP LOCKED (version 9 says why). SECURITY DEFINER and
+-- the search_path of 003_lock_down.sql are repeated: CREATE OR REPLACE
+-- resets them.
 
-CREATE OR REPLACE FUNCTION chatwire_messages_listed() RETURNS trigger
+DROP TRIGGER messages_listed ON messages;
+DROP FUNCTION chatwire_messages_listed();
+
+CREATE OR REPLACE FUNCTION chatwire_messages_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   importing boolean := coalesce(current_setting('chatwire.importing', true) = 'on', false);
@@ -28,11 +36,62 @@ DECLARE
   has_room boolean;
   sender_has_unread boolean := false;
 BEGIN
+  -- Version 9's events statement; the SELECT around it (the INSERT runs in
+  -- full whether or not anything reads it) says what was inserted.
+  WITH new_pairs AS (
+    INSERT INTO contacts (user_id, contact_id)
+    SELECT DISTINCT m.sender_id, m.receiver_id
+    FROM inserted m
+    WHERE m.receiver_id IS NOT NULL AND m.sender_id <> m.receiver_id
+    ON CONFLICT DO NOTHING
+    RETURNING user_id, contact_id
+  ), written AS (
+    INSERT INTO events (channel, event, data, recipients)
+    SELECT e.channel, e.event, e.data, e.recipients
+    FROM (
+      SELECT 0 AS kind, NULL::timestamptz AS at, p.contact_id AS k1, p.user_id AS k2,
+             chatwire_user_channel(p.contact_id) AS channel, 'user-status-change' AS event,
+             jsonb_build_object('user_id', u.id, 'online', u.online,
+                                'last_active_at', chatwire_time(u.last_active_at)) AS data,
+             ARRAY[p.contact_id] AS recipients
+      FROM new_pairs p
+      JOIN users u ON u.id = p.user_id
+      WHERE u.online AND NOT u.presence_hidden
+      UNION ALL
+      SELECT 1, m.created_at, m.id::text, '', ch.channel, 'new-message',
+             chatwire_message_json(m),
+             CASE WHEN m.room_id IS NULL THEN ARRAY[m.sender_id, m.receiver_id] END
+      FROM inserted m
+      CROSS JOIN LATERAL (SELECT CASE WHEN m.room_id IS NULL
+                                      THEN chatwire_chat_channel(m.sender_id, m.receiver_id)
+                                      ELSE chatwire_room_channel(m.room_id) END AS channel) AS ch
+      UNION ALL
+      SELECT 2, m.created_at, m.id::text, '', chatwire_user_channel(m.receiver_id), 'message-notification',
+             jsonb_build_object(
+               'message_id', m.id,
+               'channel', ch.channel,
+               'sender', jsonb_build_object('id', m.sender_id, 'name', coalesce(s.name, m.sender_id)),
+               'preview', left(CASE WHEN m.body = '' THEN coalesce(m.attachment ->> 'name', '') ELSE m.body END, 100)),
+             ARRAY[m.receiver_id]
+      FROM inserted m
+      CROSS JOIN LATERAL (SELECT chatwire_chat_channel(m.sender_id, m.receiver_id) AS channel) AS ch
+      LEFT JOIN users s ON s.id = m.sender_id
+      LEFT JOIN users r ON r.id = m.receiver_id
+      WHERE m.receiver_id IS NOT NULL
+        AND m.sender_id <> m.receiver_id
+        AND coalesce(r.notifications_enabled, true)
+        AND NOT (ch.channel = ANY (coalesce(r.muted_channels, '{}')))
+    ) e
+    WHERE NOT importing
+    ORDER BY e.kind, e.at, e.k1, e.k2
+  )
   SELECT coalesce(bool_or(receiver_id IS NOT NULL AND sender_id <> receiver_id), false),
          coalesce(bool_or(room_id IS NOT NULL), false)
   INTO has_chat, has_room
   FROM inserted;
 
+  -- The conversation list runs in imports too (the list must show imported
+  -- chats), but an import neither marks anything read nor writes events.
   IF has_chat THEN
     -- Chats: one row per user and conversation (a statement may insert several
     -- messages of one chat), in key order. A sender's row comes back with the
@@ -44,8 +103,7 @@ BEGIN
         SELECT side.user_id, side.other_id,
                (array_agg(m.id ORDER BY m.created_at DESC, m.id DESC))[1] AS last_id,
                max(m.created_at) AS last_at,
-               count(*) FILTER (WHERE side.incoming AND m.read_at IS NULL) AS unread,
-               bool_or(NOT side.incoming) AS sent
+               count(*) FILTER (WHERE side.incoming AND m.read_at IS NULL) AS unread
         FROM inserted m
         CROSS JOIN LATERAL (VALUES (m.sender_id, m.receiver_id, false),
                                    (m.receiver_id, m.sender_id, true)) AS side (user_id, other_id, incoming)
@@ -112,7 +170,8 @@ BEGIN
 
   IF sender_has_unread THEN
     -- Sending into a chat marks what the sender received there read, through
-    -- read_at like any read receipt (version 9 says why SKIP LOCKED).
+    -- read_at like any read receipt (so message-read and conversation-read
+    -- follow from the update triggers). Version 9 says why SKIP LOCKED.
     UPDATE messages SET read_at = now()
     WHERE id IN (
       SELECT u.id
@@ -127,5 +186,3 @@ BEGIN
   RETURN NULL;
 END
 $$;
-
-REVOKE ALL ON FUNCTION chatwire_messages_listed() FROM PUBLIC;

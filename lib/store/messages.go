@@ -110,9 +110,10 @@ func (db *DB) InsertMessage(ctx context.Context, sender chat.User, m chat.NewMes
 // statement; the simple protocol sends the statements as one multi-statement
 // query), so the bucket, the user, the message, its events and the
 // acknowledgements commit or roll back together, and an error in one
-// statement skips the rest. Each statement takes its own READ COMMITTED
-// snapshot, which is what makes the client_id lookup at the end see a
-// duplicate committed by a concurrent sender while the insert waited for it.
+// statement skips the rest. Only a repeated client_id (a client's retry)
+// costs a second round trip, to read the message the first attempt stored:
+// it runs after the batch, so it also sees a duplicate that a concurrent
+// attempt committed while the insert waited for it.
 func (db *DB) SendMessage(ctx context.Context, w chat.SendWrite) (chat.SavedMessage, error) {
 	sender, m := w.Sender, w.Message
 	if (m.ReceiverID == "") == (m.RoomID == "") {
@@ -144,21 +145,24 @@ func (db *DB) SendMessage(ctx context.Context, w chat.SendWrite) (chat.SavedMess
 		published = []int64{}
 	}
 	b.Queue(sendEventsSQL, published)
-	if clientID != nil {
-		b.Queue(messageByClientIDSQL, sender.ID, m.ClientID)
-	}
 
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	saved, found, err := db.sendInsert(ctx, b, clientID != nil, w.RateLimit)
+	saved, inserted, err := db.sendInsert(ctx, b, w.RateLimit)
 	if err != nil {
 		return chat.SavedMessage{}, fmt.Errorf("store: insert message: %w", inputError(attachmentError(err)))
 	}
-	if saved.RetryAfter > 0 {
+	if saved.RetryAfter > 0 || inserted {
 		return saved, nil
 	}
-	if found {
-		return saved, nil
+	if clientID != nil {
+		existing, err := collectMessages(db.pool.Query(ctx, messageByClientIDSQL, sender.ID, m.ClientID))
+		if err != nil {
+			return chat.SavedMessage{}, fmt.Errorf("store: insert message: find by client_id: %w", err)
+		}
+		if len(existing) > 0 {
+			return chat.SavedMessage{Message: existing[0]}, nil
+		}
 	}
 	if room == nil {
 		// Without a client_id the insert cannot do nothing.
@@ -175,10 +179,9 @@ func (db *DB) SendMessage(ctx context.Context, w chat.SendWrite) (chat.SavedMess
 }
 
 // sendInsert sends SendMessage's batch and reads its results in order.
-// found is false when nothing was inserted and no earlier message has the
-// client_id: a room message from a non-member. An empty bucket sets
-// RetryAfter.
-func (db *DB) sendInsert(ctx context.Context, b *pgx.Batch, byClientID bool, limit chat.RateLimit) (saved chat.SavedMessage, found bool, err error) {
+// inserted is false when nothing was inserted: a repeated client_id, or a
+// room message from a non-member. An empty bucket sets RetryAfter.
+func (db *DB) sendInsert(ctx context.Context, b *pgx.Batch, limit chat.RateLimit) (saved chat.SavedMessage, inserted bool, err error) {
 	br := db.pool.SendBatch(ctx, b)
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
@@ -208,17 +211,7 @@ func (db *DB) sendInsert(ctx context.Context, b *pgx.Batch, byClientID bool, lim
 		}
 		return chat.SavedMessage{Message: m, Created: true, Events: events}, true, nil
 	}
-	if !byClientID {
-		return saved, false, nil
-	}
-	existing, err := collectMessages(br.Query())
-	if err != nil {
-		return saved, false, fmt.Errorf("find by client_id: %w", err)
-	}
-	if len(existing) == 0 {
-		return saved, false, nil
-	}
-	return chat.SavedMessage{Message: existing[0]}, true, nil
+	return saved, false, nil
 }
 
 func (db *DB) roomExists(ctx context.Context, roomID string) (bool, error) {
