@@ -65,6 +65,23 @@ func TestClaimStaleEventsDeliversOldUnpublishedEventsOnce(t *testing.T) {
 	})
 }
 
+// A pending row whose event was deleted by hand counts as stale: the stale
+// step's claim drops it instead of leaving it at the head of the queue.
+func TestClaimStaleEventsDropsPendingRowsWhoseEventIsGone(t *testing.T) {
+	eachMode(t, func(t *testing.T, db *store.DB, pool *pgxpool.Pool) {
+		ctx := testContext(t)
+		send(t, db, "alice", "bob", "one")
+		exec(t, pool, `DELETE FROM events`) // by hand: the pending rows stay
+		var rec recorder
+		if n, err := db.ClaimStaleEvents(ctx, 10*time.Second, 10, rec.deliver); err != nil || n != 0 {
+			t.Fatalf("claim = %d, %v; want 0 events delivered", n, err)
+		}
+		if got := queryInt(t, pool, `SELECT count(*) FROM events_pending`); got != 0 {
+			t.Errorf("%d pending rows without an event left, want 0", got)
+		}
+	})
+}
+
 func TestClaimStaleEventsLeavesEventsUnpublishedWhenDeliveryFails(t *testing.T) {
 	db, pool := newStore(t)
 	ctx := testContext(t)

@@ -12,21 +12,26 @@ import (
 )
 
 // oldestPendingSQL is the relay's wake-up probe: the age of the first pending
-// row by id, one step on events_pending's key and one on events'. A pending
-// row whose event is gone counts as ripe (the claim drops it). No row: no
-// result.
-const oldestPendingSQL = `SELECT coalesce(extract(epoch FROM now() - e.created_at), 1e9)::float8
-FROM events_pending p LEFT JOIN events e ON e.id = p.event_id
+// row by id, one step on events_pending's key and one lookup of its event. A
+// pending row whose event is gone counts as ripe (the claim drops it). No
+// row: no result. The event is looked up by a correlated subquery, not a
+// join, as in staleExistsSQL: a join let Postgres merge-join the two keys,
+// walking events from the start of the log on every probe.
+const oldestPendingSQL = `SELECT coalesce(extract(epoch FROM now() - (SELECT e.created_at FROM events e WHERE e.id = p.event_id)), 1e9)::float8
+FROM events_pending p
 ORDER BY p.event_id LIMIT 1`
 
 // pendingWindowSQL reads, without locking, the first $2 pending rows by id
 // with their channel and whether they are ripe: older than the grace period
 // ($1 µs) that spares senders publishing their own events, or without an
 // event at all. Locked rows are read too: that is how a claim learns which
-// channels another transaction holds.
+// channels another transaction holds. OFFSET 0 keeps the lateral lookup a
+// lookup per pending row (Postgres would otherwise flatten it into a join it
+// may merge, see oldestPendingSQL).
 const pendingWindowSQL = `SELECT p.event_id, coalesce(e.channel, ''),
-       (e.id IS NULL OR e.created_at <= now() - $1::bigint * interval '1 microsecond')
-FROM events_pending p LEFT JOIN events e ON e.id = p.event_id
+       (e.channel IS NULL OR e.created_at <= now() - $1::bigint * interval '1 microsecond')
+FROM events_pending p
+LEFT JOIN LATERAL (SELECT ev.channel, ev.created_at FROM events ev WHERE ev.id = p.event_id OFFSET 0) e ON true
 ORDER BY p.event_id
 LIMIT $2`
 
