@@ -93,7 +93,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 }
 
 // flushAcks writes the acknowledgements the process still holds once it has
-// stopped serving, so that stopping republishes nothing.
+// stopped serving, so that stopping normally republishes nothing (a handler
+// still running past the shutdown timeout may leave some to the redelivery).
 func flushAcks(deps *httpapi.Deps) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -29,7 +29,8 @@ const maxHeldAcks = 512
 // it after delay if no send came. At a steady rate that makes the
 // acknowledgements ride on sends even when sends rarely overlap, at most one
 // write of their own per delay. The delay stays far below the age at which
-// anything republishes a pending event (the relay's 500 ms grace). An instance
+// anything republishes a pending event (the relay's default 500 ms grace,
+// counted from the event's creation, so it must also cover the publish). An instance
 // that dies or is never woken again with acknowledgements held loses only
 // them: those events stay pending, the stale step or the cron republishes
 // them, and clients de-duplicate by id.
@@ -124,7 +125,7 @@ func (s *Service) finishAcks(ctx context.Context, seqs []int64, send bool) {
 }
 
 // FlushAcks writes the acknowledgements a long-lived process holds; serve
-// calls it when it shuts down, so a deploy republishes nothing.
+// calls it when it shuts down, so a deploy normally republishes nothing.
 func (s *Service) FlushAcks(ctx context.Context) {
 	s.writeAcks(ctx, s.acks.due())
 }

@@ -109,12 +109,13 @@ func NewDeps(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Optio
 // running per database connection (at least 64). Past it a send answers 503
 // with Retry-After at once, so an overload turns into refusals the clients
 // retry rather than a queue whose wait grows until every send times out.
-// A send holds its connection for about a millisecond, so the bound is a
-// queue of a few hundred milliseconds at most: room for a stall of the
-// database (an autovacuum, a checkpoint) without refusing anyone, whose
-// retry would come a whole second later (Retry-After counts seconds). At 8
-// per connection chatbench's max-rate steps shed sends at 1,000-1,200/s on
-// stalls of under 100 ms.
+// A send is counted from before its transaction to after its publish (and
+// the occasional stale step), and holds its connection for about a
+// millisecond of that on a nearby database; the bound leaves room for a
+// stall of the database (an autovacuum, a checkpoint) or of Pusher without
+// refusing anyone, whose retry would come a whole second later
+// (Retry-After counts seconds). At 8 per connection chatbench's max-rate
+// steps shed sends at 1,000-1,200/s on stalls of under 100 ms.
 func maxSendsInFlight(pool *pgxpool.Pool) int {
 	return max(64, 32*int(pool.Config().MaxConns))
 }

@@ -15,10 +15,11 @@ const maxRowEvents = 100
 // id in their data, $1), the message-read events naming it and its edits,
 // tombstone and reactions (message-updated, message-deleted, reaction-changed), user-joined
 // events of a member by dedupe key prefix ($2), or user-left events of a
-// member ($3 channel, $4 user). Starting from events_pending keeps the scan to
-// the events not yet published, a handful when Pusher keeps up.
+// member ($3 channel, $4 user). Starting from events_pending, with one lookup
+// of each pending row's event (pendingEventJoin), keeps the scan to the
+// events not yet published, a handful when Pusher keeps up.
 const claimRowSQL = `SELECT ` + claimSelect + `
-FROM events_pending p JOIN events e ON e.id = p.event_id
+FROM events_pending p ` + pendingEventJoin + `
 WHERE ($1::text IS NOT NULL
        AND ((e.event = 'new-message' AND e.data ->> 'id' = $1::text)
             OR (e.event = 'message-notification' AND e.data ->> 'message_id' = $1::text)

@@ -15,9 +15,7 @@ import (
 // lookup of its event, however many events are waiting or were ever logged.
 // (Filtering on created_at instead would visit every pending row: when Pusher
 // falls behind that probe grows with the backlog and makes it worse.) The
-// event is a correlated subquery, not a join: with statistics from a backlog
-// Postgres merge-joined the two keys and walked events from the start of the
-// log. A pending row whose event is gone counts as stale, so the claim drops
+// event is a correlated subquery, not a join (see pendingEventJoin). A pending row whose event is gone counts as stale, so the claim drops
 // it. Ids follow commit order only roughly, so a stale event behind a younger
 // oldest one waits for the next probe or the cron. $1 is the minimum age in
 // microseconds.
@@ -34,7 +32,7 @@ const staleExistsSQL = `SELECT coalesce((
 // its own rows right after commit. A pending row whose event is gone (deleted
 // by hand) comes back with NULL columns, and the claim drops it.
 const claimStaleSQL = `SELECT ` + claimSelect + `
-FROM events_pending p LEFT JOIN events e ON e.id = p.event_id
+FROM events_pending p ` + pendingEventJoin + `
 WHERE e.id IS NULL OR e.created_at <= now() - $1::bigint * interval '1 microsecond'
 ORDER BY p.event_id
 LIMIT $2
@@ -42,6 +40,16 @@ FOR UPDATE OF p SKIP LOCKED`
 
 // claimSelect is a claimed pending row and its event (see claimedRow).
 const claimSelect = `p.event_id, e.xid::text, e.channel, e.event, e.data::text, e.created_at`
+
+// pendingEventJoin gives each pending row p its event e (NULL columns when
+// the event is gone) by one lookup of events' key per pending row. Every
+// query that starts from events_pending uses it instead of a plain join:
+// with statistics from a backlog Postgres merge- or hash-joined the two and
+// read events from the start of the log, and the log holds days of events.
+// OFFSET 0 keeps Postgres from flattening the subquery back into a join.
+const pendingEventJoin = `LEFT JOIN LATERAL (
+  SELECT ev.id, ev.xid, ev.channel, ev.event, ev.data, ev.dedupe_key, ev.created_at
+  FROM events ev WHERE ev.id = p.event_id OFFSET 0) e ON true`
 
 // unpendSQL records events as published: their pending rows go. SKIP LOCKED:
 // a row another transaction holds is a redelivery's, which deletes it itself

@@ -118,8 +118,9 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 // and with statistics from when many events were pending (a backlog, or the
 // seed) Postgres merge-joined them: it walked events_pkey from the oldest
 // event of the log up to the first pending one, 28–69 ms per probe after a
-// minute of chatbench at 1,000/s. The probe and the relay's queries must look
-// up only the pending rows they read, however stale the statistics.
+// minute of chatbench at 1,000/s. Every query that starts from the pending
+// rows (the probes, the claims, the relay's window) must look up only the
+// events of the pending rows it reads, however stale the statistics.
 func TestPendingQueriesLookUpOnlyThePendingEvents(t *testing.T) {
 	pool, _ := dbtest.NewPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -144,6 +145,8 @@ func TestPendingQueriesLookUpOnlyThePendingEvents(t *testing.T) {
 		{"relay: oldest pending", oldestPendingSQL, nil},
 		{"relay: pending window", pendingWindowSQL, []any{grace, 500}},
 		{"relay: lock pending", lockPendingSQL, []any{[]int64{19990, 19995, 20000}}},
+		{"stale claim", claimStaleSQL, []any{grace, 20}},
+		{"claim of a row's events", claimRowSQL, []any{"00000000-0000-4000-8000-000000000001", nil, nil, nil, maxRowEvents}},
 	} {
 		plan := explain(t, ctx, pool, tc.sql, tc.args...)
 		for _, w := range []string{"using events_pending_pkey", "Index Scan using events_pkey", "= p.event_id)"} {

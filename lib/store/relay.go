@@ -15,8 +15,7 @@ import (
 // row by id, one step on events_pending's key and one lookup of its event. A
 // pending row whose event is gone counts as ripe (the claim drops it). No
 // row: no result. The event is looked up by a correlated subquery, not a
-// join, as in staleExistsSQL: a join let Postgres merge-join the two keys,
-// walking events from the start of the log on every probe.
+// join (see pendingEventJoin).
 const oldestPendingSQL = `SELECT coalesce(extract(epoch FROM now() - (SELECT e.created_at FROM events e WHERE e.id = p.event_id)), 1e9)::float8
 FROM events_pending p
 ORDER BY p.event_id LIMIT 1`
@@ -25,20 +24,17 @@ ORDER BY p.event_id LIMIT 1`
 // with their channel and whether they are ripe: older than the grace period
 // ($1 µs) that spares senders publishing their own events, or without an
 // event at all. Locked rows are read too: that is how a claim learns which
-// channels another transaction holds. OFFSET 0 keeps the lateral lookup a
-// lookup per pending row (Postgres would otherwise flatten it into a join it
-// may merge, see oldestPendingSQL).
+// channels another transaction holds.
 const pendingWindowSQL = `SELECT p.event_id, coalesce(e.channel, ''),
-       (e.channel IS NULL OR e.created_at <= now() - $1::bigint * interval '1 microsecond')
-FROM events_pending p
-LEFT JOIN LATERAL (SELECT ev.channel, ev.created_at FROM events ev WHERE ev.id = p.event_id OFFSET 0) e ON true
+       (e.id IS NULL OR e.created_at <= now() - $1::bigint * interval '1 microsecond')
+FROM events_pending p ` + pendingEventJoin + `
 ORDER BY p.event_id
 LIMIT $2`
 
 // lockPendingSQL locks the given pending rows that no other transaction
 // holds, with their events.
 const lockPendingSQL = `SELECT ` + claimSelect + `
-FROM events_pending p LEFT JOIN events e ON e.id = p.event_id
+FROM events_pending p ` + pendingEventJoin + `
 WHERE p.event_id = ANY ($1::bigint[])
 ORDER BY p.event_id
 FOR UPDATE OF p SKIP LOCKED`
