@@ -14,15 +14,15 @@ import (
 // oldest pending event old enough? One step on events_pending's key and one
 // lookup of its event, however many events are waiting or were ever logged.
 // (Filtering on created_at instead would visit every pending row: when Pusher
-// falls behind that probe grows with the backlog and makes it worse.) The
-// event is a correlated subquery, not a join (see pendingEventJoin). A pending row whose event is gone counts as stale, so the claim drops
-// it. Ids follow commit order only roughly, so a stale event behind a younger
-// oldest one waits for the next probe or the cron. $1 is the minimum age in
+// falls behind that probe grows with the backlog and makes it worse.) A
+// pending row whose event is gone counts as stale, so the claim drops it. Ids
+// follow commit order only roughly, so a stale event behind a younger oldest
+// one waits for the next probe or the cron. $1 is the minimum age in
 // microseconds.
 const staleExistsSQL = `SELECT coalesce((
-  SELECT coalesce((SELECT e.created_at FROM events e WHERE e.id = p.event_id)
-                  <= now() - $1::bigint * interval '1 microsecond', true)
-  FROM events_pending p ORDER BY p.event_id LIMIT 1), false)`
+  SELECT e.id IS NULL OR e.created_at <= now() - $1::bigint * interval '1 microsecond'
+  FROM events_pending p ` + pendingEventJoin + `
+  ORDER BY p.event_id LIMIT 1), false)`
 
 // claimStaleSQL locks the oldest pending events of at least the given age.
 // SKIP LOCKED lets concurrent sweeps (the cron, other functions' stale steps,

@@ -14,10 +14,9 @@ import (
 // oldestPendingSQL is the relay's wake-up probe: the age of the first pending
 // row by id, one step on events_pending's key and one lookup of its event. A
 // pending row whose event is gone counts as ripe (the claim drops it). No
-// row: no result. The event is looked up by a correlated subquery, not a
-// join (see pendingEventJoin).
-const oldestPendingSQL = `SELECT coalesce(extract(epoch FROM now() - (SELECT e.created_at FROM events e WHERE e.id = p.event_id)), 1e9)::float8
-FROM events_pending p
+// row: no result.
+const oldestPendingSQL = `SELECT coalesce(extract(epoch FROM now() - e.created_at), 1e9)::float8
+FROM events_pending p ` + pendingEventJoin + `
 ORDER BY p.event_id LIMIT 1`
 
 // pendingWindowSQL reads, without locking, the first $2 pending rows by id
